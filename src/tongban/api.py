@@ -1,0 +1,93 @@
+"""The REST API root: /api/v1. Each domain app contributes a router; errors are RFC 9457."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+
+from tongban.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "https://tongban.org.cn/problems/"
+
+
+class ChineseJSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    title="通办 跨省通办平台 API",
+    version="1",
+    description="统一身份认证、事项目录、跨省办件与办理时限。错误按 RFC 9457 返回 problem+json，含稳定的 code 与中文 detail。",
+    renderer=ChineseJSONRenderer(),
+    urls_namespace="api-v1",
+)
+
+
+def problem(request: HttpRequest, status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": code,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": request.path,
+        **extra,
+    }
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = "application/problem+json; charset=utf-8"
+    return response
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return problem(request, exc.status, exc.code, exc.detail, **exc.extra)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors
+    ]
+    if any(e["type"] == "json_invalid" or e["type"] == "value_error.jsondecode" for e in errors):
+        return problem(request, 400, "malformed_json", "请求体不是合法的 JSON。", errors=errors)
+    return problem(request, 422, "invalid_request", "请求参数不符合要求，请检查后重新提交。", errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem(request, 401, "unauthenticated", "请先登录：缺少或无效的访问令牌。")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(request, 404, "not_found", "请求的资源不存在。")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        return problem(request, 400, "malformed_json", "请求体不是合法的 JSON。")
+    return problem(request, exc.status_code, "http_error", str(exc))
+
+
+def _register_routers() -> None:
+    from tongban.cases.api import router as cases_router
+    from tongban.catalog.api import router as catalog_router
+    from tongban.identity.api import router as identity_router
+    from tongban.regions.api import router as regions_router
+
+    api.add_router("/", identity_router)
+    api.add_router("/regions", regions_router)
+    api.add_router("/items", catalog_router)
+    api.add_router("/cases", cases_router)
+
+
+_register_routers()

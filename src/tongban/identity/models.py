@@ -1,0 +1,110 @@
+"""Accounts (one identity everywhere), enterprises and their agents, staff bindings."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class RealNameLevel(models.IntegerChoices):
+    NONE = 0, "未实名"
+    BASIC = 1, "L1 基本实名"
+    VERIFIED = 2, "L2 实人核验"
+    STRONG = 3, "L3 多要素核验"
+    IN_PERSON = 4, "L4 窗口现场核验"
+
+
+class Account(AbstractUser):
+    """One account works at every node (单点登录、全国漫游)."""
+
+    display_name = models.CharField("姓名", max_length=64, blank=True)
+    id_number = models.CharField("公民身份号码", max_length=18, blank=True, db_index=True)
+    phone = models.CharField("手机号码", max_length=20, blank=True)
+    real_name_level = models.PositiveSmallIntegerField(
+        "实名等级", choices=RealNameLevel.choices, default=RealNameLevel.NONE
+    )
+
+    class Meta:
+        verbose_name = "账号"
+        verbose_name_plural = "账号"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Enterprise(models.Model):
+    """A legal person; staff approve it before any agent may apply for it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        APPROVED = "approved", "已通过"
+        REJECTED = "rejected", "未通过"
+
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    name = models.CharField("名称", max_length=128)
+    applicant_type = models.CharField("申请人类型", max_length=2, default="2")
+    domicile = models.ForeignKey(
+        "regions.Region", verbose_name="住所地", null=True, blank=True, on_delete=models.PROTECT
+    )
+    legal_representative = models.CharField("法定代表人", max_length=64, blank=True)
+    status = models.CharField("审核状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    registered_by = models.ForeignKey(
+        Account, verbose_name="注册人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        Account, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    review_note = models.CharField("审核意见", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "企业（法人）"
+        verbose_name_plural = "企业（法人）"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnterpriseAgent(models.Model):
+    """A person who acts for an enterprise (经办人)."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="agents")
+    account = models.ForeignKey(Account, verbose_name="经办人", on_delete=models.CASCADE, related_name="agencies")
+    active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        verbose_name = "企业经办人"
+        verbose_name_plural = "企业经办人"
+        constraints = [models.UniqueConstraint(fields=["enterprise", "account"], name="uniq_enterprise_agent")]
+
+
+class StaffRole(models.TextChoices):
+    WINDOW_CLERK = "window_clerk", "窗口收件员"
+    REVIEWER = "reviewer", "审查员"
+    APPROVER = "approver", "审批人"
+    SUPERVISOR = "supervisor", "督办员"
+    ADMINISTRATOR = "administrator", "管理员"
+
+
+class StaffBinding(models.Model):
+    """A staff member's post: node, region, department and role."""
+
+    account = models.ForeignKey(Account, verbose_name="账号", on_delete=models.CASCADE, related_name="staff_bindings")
+    node = models.ForeignKey("regions.Node", verbose_name="节点", on_delete=models.PROTECT)
+    region = models.ForeignKey("regions.Region", verbose_name="区划", on_delete=models.PROTECT)
+    department = models.ForeignKey(
+        "regions.Department", verbose_name="部门", null=True, blank=True, on_delete=models.PROTECT
+    )
+    role = models.CharField("角色", max_length=16, choices=StaffRole.choices)
+    is_cross_province_window = models.BooleanField("跨省通办窗口", default=False)
+    active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        verbose_name = "工作人员岗位"
+        verbose_name_plural = "工作人员岗位"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "node", "department", "role"], name="uniq_staff_binding")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.get_role_display()} · {self.department or self.region}"

@@ -1,0 +1,123 @@
+"""Django settings. One deployable for every node; environment variables choose the deployment.
+
+TONGBAN_DATA_DIR   folder for the SQLite file and uploaded materials (default ./var)
+DATABASE_URL       selects PostgreSQL (postgres://…); unset means SQLite in WAL mode
+TONGBAN_NODE       the node this process serves (federation); unset in the embedded default,
+                   where one process hosts the hub and all provincial nodes
+TONGBAN_DISPATCH   "thread" (background dispatcher in the server), "manual" (tests, `tongban dispatch`)
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("TONGBAN_DATA_DIR", Path.cwd() / "var")).resolve()
+CONTENT_DIR = Path(os.environ.get("TONGBAN_CONTENT_DIR", BASE_DIR.parent.parent / "content")).resolve()
+
+SECRET_KEY = os.environ.get("TONGBAN_SECRET_KEY", "tongban-embedded-development-key-change-me-in-production")
+DEBUG = os.environ.get("TONGBAN_DEBUG", "0") == "1"
+ALLOWED_HOSTS = os.environ.get("TONGBAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "tongban.regions",
+    "tongban.identity",
+    "tongban.worktime",
+    "tongban.catalog",
+    "tongban.audit",
+    "tongban.exchange",
+    "tongban.cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tongban.urls"
+WSGI_APPLICATION = "tongban.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("TONGBAN_SQLITE_PATH", str(DATA_DIR / "tongban.sqlite3")),
+            # WAL and a busy timeout let the dispatcher thread and web requests share the file.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+
+AUTH_USER_MODEL = "identity.Account"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+]
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Uploaded materials are stored by SHA-256 under this folder.
+TONGBAN_BLOB_DIR = Path(os.environ.get("TONGBAN_BLOB_DIR", DATA_DIR / "blobs"))
+TONGBAN_MAX_UPLOAD_BYTES = int(os.environ.get("TONGBAN_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
+
+TONGBAN_NODE = os.environ.get("TONGBAN_NODE", "")
+TONGBAN_HUB_NODE = "000000"
+TONGBAN_DISPATCH = os.environ.get("TONGBAN_DISPATCH", "manual")
+# Access tokens issued by the hub; every node verifies them with the hub's key.
+TONGBAN_TOKEN_KEY = os.environ.get("TONGBAN_TOKEN_KEY", SECRET_KEY)
+TONGBAN_TOKEN_TTL_SECONDS = int(os.environ.get("TONGBAN_TOKEN_TTL_SECONDS", str(8 * 3600)))
+# Yellow warning when this many working days or fewer remain before the promised deadline.
+TONGBAN_YELLOW_WORKING_DAYS = int(os.environ.get("TONGBAN_YELLOW_WORKING_DAYS", "2"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "WARNING")},
+}
