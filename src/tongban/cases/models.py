@@ -37,7 +37,11 @@ class Case(models.Model):
     # The four jurisdiction facts.
     submitted_node = models.CharField("收件节点", max_length=6)
     submitted_department = models.ForeignKey(
-        "regions.Department", verbose_name="收件窗口部门", null=True, blank=True, on_delete=models.PROTECT,
+        "regions.Department",
+        verbose_name="收件窗口部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     submitted_by = models.CharField("收件人", max_length=150, blank=True)

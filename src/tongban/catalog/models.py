@@ -163,7 +163,9 @@ class Leg(models.Model):
         ORIGIN = "origin", "转出地"
         OWNER = "owner", "属地"
 
-    item_version = models.ForeignKey(ItemVersion, verbose_name="事项版本", on_delete=models.CASCADE, related_name="legs")
+    item_version = models.ForeignKey(
+        ItemVersion, verbose_name="事项版本", on_delete=models.CASCADE, related_name="legs"
+    )
     order = models.PositiveSmallIntegerField("顺序")
     name = models.CharField("环节", max_length=64)
     place = models.CharField("办理地", max_length=16, choices=Place.choices)

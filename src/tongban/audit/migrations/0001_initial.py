@@ -4,30 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=64, verbose_name='事件代码')),
-                ('node', models.CharField(db_index=True, max_length=6, verbose_name='节点')),
-                ('actor', models.CharField(blank=True, max_length=150, verbose_name='操作人')),
-                ('role', models.CharField(blank=True, max_length=16, verbose_name='角色')),
-                ('at', models.DateTimeField(verbose_name='时间')),
-                ('object_type', models.CharField(max_length=32, verbose_name='对象类型')),
-                ('object_id', models.CharField(db_index=True, max_length=64, verbose_name='对象标识')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='内容')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(db_index=True, max_length=64, verbose_name="事件代码")),
+                ("node", models.CharField(db_index=True, max_length=6, verbose_name="节点")),
+                ("actor", models.CharField(blank=True, max_length=150, verbose_name="操作人")),
+                ("role", models.CharField(blank=True, max_length=16, verbose_name="角色")),
+                ("at", models.DateTimeField(verbose_name="时间")),
+                ("object_type", models.CharField(max_length=32, verbose_name="对象类型")),
+                ("object_id", models.CharField(db_index=True, max_length=64, verbose_name="对象标识")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="内容")),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["-at", "-id"],
             },
         ),
     ]

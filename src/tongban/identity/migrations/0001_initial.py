@@ -9,94 +9,254 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('regions', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('display_name', models.CharField(blank=True, max_length=64, verbose_name='姓名')),
-                ('id_number', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='公民身份号码')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号码')),
-                ('real_name_level', models.PositiveSmallIntegerField(choices=[(0, '未实名'), (1, 'L1 基本实名'), (2, 'L2 实人核验'), (3, 'L3 多要素核验'), (4, 'L4 窗口现场核验')], default=0, verbose_name='实名等级')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined")),
+                ("display_name", models.CharField(blank=True, max_length=64, verbose_name="姓名")),
+                ("id_number", models.CharField(blank=True, db_index=True, max_length=18, verbose_name="公民身份号码")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机号码")),
+                (
+                    "real_name_level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "未实名"),
+                            (1, "L1 基本实名"),
+                            (2, "L2 实人核验"),
+                            (3, "L3 多要素核验"),
+                            (4, "L4 窗口现场核验"),
+                        ],
+                        default=0,
+                        verbose_name="实名等级",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '账号',
-                'verbose_name_plural': '账号',
+                "verbose_name": "账号",
+                "verbose_name_plural": "账号",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Enterprise',
+            name="Enterprise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('credit_code', models.CharField(max_length=18, unique=True, verbose_name='统一社会信用代码')),
-                ('name', models.CharField(max_length=128, verbose_name='名称')),
-                ('applicant_type', models.CharField(default='2', max_length=2, verbose_name='申请人类型')),
-                ('legal_representative', models.CharField(blank=True, max_length=64, verbose_name='法定代表人')),
-                ('status', models.CharField(choices=[('pending', '待审核'), ('approved', '已通过'), ('rejected', '未通过')], default='pending', max_length=16, verbose_name='审核状态')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='审核时间')),
-                ('review_note', models.CharField(blank=True, max_length=255, verbose_name='审核意见')),
-                ('domicile', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='regions.region', verbose_name='住所地')),
-                ('registered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='注册人')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审核人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("credit_code", models.CharField(max_length=18, unique=True, verbose_name="统一社会信用代码")),
+                ("name", models.CharField(max_length=128, verbose_name="名称")),
+                ("applicant_type", models.CharField(default="2", max_length=2, verbose_name="申请人类型")),
+                ("legal_representative", models.CharField(blank=True, max_length=64, verbose_name="法定代表人")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "待审核"), ("approved", "已通过"), ("rejected", "未通过")],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="审核状态",
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True, verbose_name="审核时间")),
+                ("review_note", models.CharField(blank=True, max_length=255, verbose_name="审核意见")),
+                (
+                    "domicile",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="regions.region",
+                        verbose_name="住所地",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="注册人",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="审核人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '企业（法人）',
-                'verbose_name_plural': '企业（法人）',
+                "verbose_name": "企业（法人）",
+                "verbose_name_plural": "企业（法人）",
             },
         ),
         migrations.CreateModel(
-            name='EnterpriseAgent',
+            name="EnterpriseAgent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('active', models.BooleanField(default=True, verbose_name='有效')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agencies', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agents', to='identity.enterprise', verbose_name='企业')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("active", models.BooleanField(default=True, verbose_name="有效")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agencies",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agents",
+                        to="identity.enterprise",
+                        verbose_name="企业",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '企业经办人',
-                'verbose_name_plural': '企业经办人',
-                'constraints': [models.UniqueConstraint(fields=('enterprise', 'account'), name='uniq_enterprise_agent')],
+                "verbose_name": "企业经办人",
+                "verbose_name_plural": "企业经办人",
+                "constraints": [
+                    models.UniqueConstraint(fields=("enterprise", "account"), name="uniq_enterprise_agent")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StaffBinding',
+            name="StaffBinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('window_clerk', '窗口收件员'), ('reviewer', '审查员'), ('approver', '审批人'), ('supervisor', '督办员'), ('administrator', '管理员')], max_length=16, verbose_name='角色')),
-                ('is_cross_province_window', models.BooleanField(default=False, verbose_name='跨省通办窗口')),
-                ('active', models.BooleanField(default=True, verbose_name='有效')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff_bindings', to=settings.AUTH_USER_MODEL, verbose_name='账号')),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='regions.department', verbose_name='部门')),
-                ('node', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='regions.node', verbose_name='节点')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='regions.region', verbose_name='区划')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("window_clerk", "窗口收件员"),
+                            ("reviewer", "审查员"),
+                            ("approver", "审批人"),
+                            ("supervisor", "督办员"),
+                            ("administrator", "管理员"),
+                        ],
+                        max_length=16,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("is_cross_province_window", models.BooleanField(default=False, verbose_name="跨省通办窗口")),
+                ("active", models.BooleanField(default=True, verbose_name="有效")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_bindings",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="账号",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="regions.department",
+                        verbose_name="部门",
+                    ),
+                ),
+                (
+                    "node",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="regions.node", verbose_name="节点"
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="regions.region", verbose_name="区划"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工作人员岗位',
-                'verbose_name_plural': '工作人员岗位',
-                'constraints': [models.UniqueConstraint(fields=('account', 'node', 'department', 'role'), name='uniq_staff_binding')],
+                "verbose_name": "工作人员岗位",
+                "verbose_name_plural": "工作人员岗位",
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "node", "department", "role"), name="uniq_staff_binding")
+                ],
             },
         ),
     ]

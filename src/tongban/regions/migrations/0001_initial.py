@@ -5,74 +5,145 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name='区划代码')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '省级'), (2, '地级'), (3, '县级')], verbose_name='级别')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region', verbose_name='上级区划')),
+                ("code", models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name="区划代码")),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "省级"), (2, "地级"), (3, "县级")], verbose_name="级别"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                        verbose_name="上级区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['code'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Node',
+            name="Node",
             fields=[
-                ('code', models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name='节点编码')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('is_hub', models.BooleanField(default=False, verbose_name='国家平台')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('region', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='node', to='regions.region', verbose_name='所属区划')),
+                ("code", models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name="节点编码")),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                ("is_hub", models.BooleanField(default=False, verbose_name="国家平台")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "region",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="node",
+                        to="regions.region",
+                        verbose_name="所属区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '平台节点',
-                'verbose_name_plural': '平台节点',
-                'ordering': ['code'],
+                "verbose_name": "平台节点",
+                "verbose_name_plural": "平台节点",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Alliance',
+            name="Alliance",
             fields=[
-                ('code', models.SlugField(max_length=32, primary_key=True, serialize=False, verbose_name='编码')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('department_functions', models.JSONField(blank=True, default=list, verbose_name='适用职能')),
-                ('valid_from', models.DateField(verbose_name='生效日期')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='失效日期')),
-                ('workflow', models.CharField(blank=True, max_length=128, verbose_name='办理方式')),
-                ('source', models.CharField(blank=True, max_length=255, verbose_name='来源')),
-                ('members', models.ManyToManyField(related_name='alliances', to='regions.region', verbose_name='成员区划')),
+                ("code", models.SlugField(max_length=32, primary_key=True, serialize=False, verbose_name="编码")),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                ("department_functions", models.JSONField(blank=True, default=list, verbose_name="适用职能")),
+                ("valid_from", models.DateField(verbose_name="生效日期")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="失效日期")),
+                ("workflow", models.CharField(blank=True, max_length=128, verbose_name="办理方式")),
+                ("source", models.CharField(blank=True, max_length=255, verbose_name="来源")),
+                (
+                    "members",
+                    models.ManyToManyField(related_name="alliances", to="regions.region", verbose_name="成员区划"),
+                ),
             ],
             options={
-                'verbose_name': '区域联盟',
-                'verbose_name_plural': '区域联盟',
+                "verbose_name": "区域联盟",
+                "verbose_name_plural": "区域联盟",
             },
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('function', models.CharField(choices=[('gongan', '公安'), ('minzheng', '民政'), ('renshe', '人力资源社会保障'), ('yibao', '医疗保障'), ('gongjijin', '住房公积金'), ('shichang', '市场监督管理'), ('shuiwu', '税务'), ('ziran', '自然资源'), ('sifa', '司法行政'), ('shengtai', '生态环境'), ('weijian', '卫生健康'), ('jiaoyu', '教育'), ('jiaotong', '交通运输'), ('zhujian', '住房城乡建设'), ('gongxin', '工业和信息化'), ('shangwu', '商务'), ('shuili', '水利'), ('shenpi', '行政审批服务'), ('zhengwu', '政务服务管理')], max_length=16, verbose_name='职能')),
-                ('name', models.CharField(max_length=128, verbose_name='名称')),
-                ('credit_code', models.CharField(blank=True, max_length=18, verbose_name='统一社会信用代码')),
-                ('node', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departments', to='regions.node', verbose_name='所属节点')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departments', to='regions.region', verbose_name='区划')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "function",
+                    models.CharField(
+                        choices=[
+                            ("gongan", "公安"),
+                            ("minzheng", "民政"),
+                            ("renshe", "人力资源社会保障"),
+                            ("yibao", "医疗保障"),
+                            ("gongjijin", "住房公积金"),
+                            ("shichang", "市场监督管理"),
+                            ("shuiwu", "税务"),
+                            ("ziran", "自然资源"),
+                            ("sifa", "司法行政"),
+                            ("shengtai", "生态环境"),
+                            ("weijian", "卫生健康"),
+                            ("jiaoyu", "教育"),
+                            ("jiaotong", "交通运输"),
+                            ("zhujian", "住房城乡建设"),
+                            ("gongxin", "工业和信息化"),
+                            ("shangwu", "商务"),
+                            ("shuili", "水利"),
+                            ("shenpi", "行政审批服务"),
+                            ("zhengwu", "政务服务管理"),
+                        ],
+                        max_length=16,
+                        verbose_name="职能",
+                    ),
+                ),
+                ("name", models.CharField(max_length=128, verbose_name="名称")),
+                ("credit_code", models.CharField(blank=True, max_length=18, verbose_name="统一社会信用代码")),
+                (
+                    "node",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="departments",
+                        to="regions.node",
+                        verbose_name="所属节点",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="departments",
+                        to="regions.region",
+                        verbose_name="区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '部门',
-                'verbose_name_plural': '部门',
-                'ordering': ['region_id', 'function'],
-                'constraints': [models.UniqueConstraint(fields=('region', 'function'), name='uniq_department_function')],
+                "verbose_name": "部门",
+                "verbose_name_plural": "部门",
+                "ordering": ["region_id", "function"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("region", "function"), name="uniq_department_function")
+                ],
             },
         ),
     ]

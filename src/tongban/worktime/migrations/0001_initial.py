@@ -4,37 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CalendarYear',
+            name="CalendarYear",
             fields=[
-                ('year', models.PositiveSmallIntegerField(primary_key=True, serialize=False, verbose_name='年份')),
-                ('source', models.CharField(max_length=255, verbose_name='来源')),
-                ('loaded_at', models.DateTimeField(verbose_name='载入时间')),
+                ("year", models.PositiveSmallIntegerField(primary_key=True, serialize=False, verbose_name="年份")),
+                ("source", models.CharField(max_length=255, verbose_name="来源")),
+                ("loaded_at", models.DateTimeField(verbose_name="载入时间")),
             ],
             options={
-                'verbose_name': '节假日年度',
-                'verbose_name_plural': '节假日年度',
-                'ordering': ['year'],
+                "verbose_name": "节假日年度",
+                "verbose_name_plural": "节假日年度",
+                "ordering": ["year"],
             },
         ),
         migrations.CreateModel(
-            name='SpecialDay',
+            name="SpecialDay",
             fields=[
-                ('date', models.DateField(primary_key=True, serialize=False, verbose_name='日期')),
-                ('is_working_day', models.BooleanField(verbose_name='是否工作日')),
-                ('name', models.CharField(blank=True, max_length=32, verbose_name='名称')),
+                ("date", models.DateField(primary_key=True, serialize=False, verbose_name="日期")),
+                ("is_working_day", models.BooleanField(verbose_name="是否工作日")),
+                ("name", models.CharField(blank=True, max_length=32, verbose_name="名称")),
             ],
             options={
-                'verbose_name': '特殊日期',
-                'verbose_name_plural': '特殊日期（节假日与调休）',
-                'ordering': ['date'],
+                "verbose_name": "特殊日期",
+                "verbose_name_plural": "特殊日期（节假日与调休）",
+                "ordering": ["date"],
             },
         ),
     ]
