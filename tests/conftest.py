@@ -24,3 +24,13 @@ def fixed_clock():
     previous = clock_module.set_clock(fixed)
     yield fixed
     clock_module.set_clock(previous)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_work_calendar():
+    """The holiday table is cached per process; a rolled-back test must not leave its days behind."""
+    from tongban.worktime.calendar import invalidate
+
+    invalidate()
+    yield
+    invalidate()

@@ -1,3 +1,152 @@
-from ninja import Router
+"""Case endpoints: /api/v1/cases…"""
 
-router = Router()
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from pydantic import ConfigDict
+
+from tongban.cases import views
+from tongban.cases.models import Case
+from tongban.cases.numbering import is_well_formed
+from tongban.cases.policy import find_visible_case, visible_cases
+from tongban.cases.services import ApplicantInput, add_material, create_case, do_action, do_supplement
+from tongban.errors import DomainError, NotFound
+from tongban.identity.actors import request_actor
+from tongban.identity.auth import token_or_session
+
+router = Router(tags=["办件"], auth=token_or_session)
+
+
+class ApplicantIn(Schema):
+    name: str = Field(..., min_length=1, max_length=64, description="申请人（经办人）姓名")
+    id_number: str = Field(..., description="公民身份号码")
+    identity_verified: bool = Field(False, description="窗口是否已核验身份")
+    username: str = Field("", description="申请人的平台账号（如有），便于其在线查看进度")
+
+
+class CaseCreateIn(Schema):
+    item_code: str = Field(..., description="事项编码")
+    mode: str = Field(..., description="办理模式：online 全程网办、proxy 异地代收代办、multi_place 多地联办")
+    form: dict[str, Any] = Field(default_factory=dict, description="申请表单")
+    facts: dict[str, str] = Field(default_factory=dict, description="管辖事实，如 hukou_region、insured_region")
+    applicant: ApplicantIn | None = Field(None, description="窗口代收时的申请人；网上申请时为登录账号本人")
+    enterprise_credit_code: str = Field("", description="以企业名义申请时的统一社会信用代码")
+
+
+class ActionIn(Schema):
+    """`{"action": ..., "reason": ..., ...}`：其余字段（或 data 对象）作为动作内容。"""
+
+    model_config = ConfigDict(extra="allow")
+    action: str = Field(..., description="动作，如 accept、request_correction、decide")
+    reason: str = Field("", description="理由或说明")
+    data: dict[str, Any] = Field(default_factory=dict, description="动作内容")
+
+
+def _case(request: HttpRequest, case_no: str) -> Case:
+    if not is_well_formed(case_no):
+        raise NotFound("case_not_found", f"办件编号格式不正确或办件不存在：{case_no}")
+    return find_visible_case(request_actor(request), case_no)
+
+
+@router.post("", response={201: dict}, summary="创建办件（草稿）")
+def create(request: HttpRequest, body: CaseCreateIn):
+    actor = request_actor(request)
+    applicant = ApplicantInput(**body.applicant.dict()) if body.applicant else None
+    case = create_case(
+        actor,
+        item_code=body.item_code,
+        mode=body.mode,
+        form=body.form,
+        facts=body.facts,
+        applicant=applicant,
+        enterprise_credit_code=body.enterprise_credit_code,
+    )
+    return 201, views.detail(case, actor)
+
+
+@router.get("", response=dict, summary="我的办件或工作队列")
+def list_cases(
+    request: HttpRequest,
+    status: str = "",
+    mode: str = "",
+    item: str = "",
+    warning: str = "",
+    queue: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+):
+    actor = request_actor(request)
+    cases = visible_cases(actor).select_related("item")
+    if status:
+        cases = cases.filter(status=status)
+    if mode:
+        cases = cases.filter(mode=mode)
+    if item:
+        cases = cases.filter(item_id=item)
+    if warning:
+        cases = cases.filter(warning=warning)
+    if queue:
+        # The work queue: cases now being processed at the caller's node by one of their departments.
+        departments = [b.department_id for b in actor.bindings if b.department_id]
+        cases = cases.filter(processing_node=actor.node, processing_department_id__in=departments)
+    limit = max(1, min(limit, 200))
+    total = cases.count()
+    rows = cases.order_by("-received_at", "-id")[offset : offset + limit]
+    return {"total": total, "limit": limit, "offset": offset, "items": [views.summary(c) for c in rows]}
+
+
+@router.get("/{case_no}", response=dict, summary="办件详情：状态、期限与全程时间线")
+def get_case(request: HttpRequest, case_no: str):
+    return views.detail(_case(request, case_no), request_actor(request))
+
+
+@router.post("/{case_no}/actions", response={200: dict, 202: dict}, summary="办理动作")
+def act(request: HttpRequest, case_no: str, body: ActionIn):
+    actor = request_actor(request)
+    case = _case(request, case_no)
+    data = {**(body.model_extra or {}), **body.data}
+    outcome = do_action(actor, case, body.action, reason=body.reason, data=data)
+    return _outcome(outcome, actor)
+
+
+def _outcome(outcome, actor):
+    if not outcome.performed:
+        return 202, {
+            "case_no": outcome.case.case_no,
+            "requested_at_node": outcome.requested_at_node,
+            "detail": f"已提交至当前办理节点（{views.node_name(outcome.requested_at_node)}）处理。",
+        }
+    case = Case.objects.select_related("item", "item_version").get(pk=outcome.case.pk)
+    return 200, views.detail(case, actor)
+
+
+@router.post("/{case_no}/materials", response={201: dict}, summary="上传申请材料（multipart：material_code, file）")
+def upload_material(request: HttpRequest, case_no: str):
+    actor = request_actor(request)
+    case = _case(request, case_no)
+    code = request.POST.get("material_code", "")
+    upload = request.FILES.get("file")
+    if not code or upload is None:
+        raise DomainError("upload_invalid", "请以 multipart/form-data 提交 material_code 和 file。", status=400)
+    row = add_material(actor, case, material_code=code, filename=upload.name or "", data=upload.read())
+    return 201, {
+        "case_no": case.case_no,
+        "material_code": row.material_code,
+        "filename": row.filename,
+        "size": row.size,
+        "content_type": row.content_type,
+        "sha256": row.sha256,
+    }
+
+
+@router.post("/{case_no}/supplements", response={200: dict, 202: dict}, summary="提交补正材料（字段名为材料编码）")
+def supplements(request: HttpRequest, case_no: str):
+    actor = request_actor(request)
+    case = _case(request, case_no)
+    files = [(code, upload.name or "", upload.read()) for code, upload in request.FILES.items()]
+    if not files:
+        raise DomainError("upload_invalid", "请以 multipart/form-data 提交补正材料，字段名为材料编码。", status=400)
+    return _outcome(do_supplement(actor, case, files), actor)

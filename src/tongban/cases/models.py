@@ -7,6 +7,7 @@ from django.db import models
 
 
 class CaseStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
     RECEIVED = "received", "已接件"
     FORM_CHECKED = "form_checked", "已形式审查"
     FORWARDED = "forwarded", "已转报属地"
@@ -55,6 +56,9 @@ class Case(models.Model):
     )
     delivery_node = models.CharField("送达节点", max_length=6)
     participants = models.JSONField("参与节点", default=list)
+    handler_departments = models.ManyToManyField(
+        "regions.Department", verbose_name="经办部门", related_name="+", blank=True
+    )
 
     # The applicant, denormalised: an account lives at the hub, not at every node.
     applicant_username = models.CharField("申请人账号", max_length=150, db_index=True)
@@ -69,9 +73,10 @@ class Case(models.Model):
     # Caches derived from the action log.
     status = models.CharField("状态", max_length=20, choices=CaseStatus.choices)
     outcome = models.CharField("办理结果", max_length=8, blank=True)
-    received_at = models.DateTimeField("接件时间")
+    received_at = models.DateTimeField("接件时间", null=True, blank=True)
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     decided_at = models.DateTimeField("办结时间", null=True, blank=True)
+    owner_received_at = models.DateTimeField("属地收件时间", null=True, blank=True)
     acceptance_due = models.DateField("受理期限", null=True, blank=True)
     promised_due = models.DateField("承诺办结日期", null=True, blank=True)
     legal_due = models.DateField("法定办结日期", null=True, blank=True)

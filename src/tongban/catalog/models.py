@@ -78,6 +78,10 @@ class Item(models.Model):
     applicant_type = models.CharField("申请人类型", max_length=2, choices=ApplicantType.choices)
     department_function = models.CharField("主管部门职能", max_length=16)
     item_type = models.CharField("事项类型", max_length=2, choices=ItemType.choices)
+    # Derived from the name at load time so that "jhdj" finds 结婚登记.
+    name_initials = models.CharField("拼音首字母", max_length=128, blank=True, db_index=True)
+    name_pinyin = models.CharField("全拼", max_length=512, blank=True)
+    content_file = models.CharField("内容文件", max_length=255, blank=True)
 
     class Meta:
         verbose_name = "事项"
@@ -110,6 +114,7 @@ class ItemVersion(models.Model):
     conditions = models.TextField("受理条件", blank=True)
     source = models.CharField("来源", max_length=255)
     unverified = models.JSONField("未经核实的要素", default=list, blank=True)
+    notes = models.TextField("说明", blank=True)
 
     class Meta:
         verbose_name = "事项版本"
@@ -143,6 +148,8 @@ class Material(models.Model):
     condition = models.CharField("适用情形", max_length=255, blank=True)
     form = models.CharField("材料形式", max_length=16, choices=Form.choices)
     licence_type = models.CharField("可替代的电子证照类型", max_length=64, blank=True)
+    # For a conditional material: {form field: value or [values]}; every entry must match the form.
+    when = models.JSONField("适用条件（表单取值）", default=dict, blank=True)
     order = models.PositiveSmallIntegerField("顺序", default=0)
 
     class Meta:
@@ -190,6 +197,9 @@ class Coverage(models.Model):
     proxy_handover_days = models.JSONField(
         "代收代办交接时限", default=dict, blank=True, help_text="推送、寄递、复核、寄出结果的工作日数"
     )
+    note = models.CharField("说明", max_length=255, blank=True)
+    source = models.CharField("来源", max_length=255, blank=True)
+    unverified = models.JSONField("未经核实的要素", default=list, blank=True)
 
     class Meta:
         verbose_name = "通办范围"

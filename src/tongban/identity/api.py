@@ -1,3 +1,251 @@
-from ninja import Router
+"""Identity API: tokens, the current account, enterprises and their review.
 
-router = Router()
+Mounted at /api/v1/, so the paths below are /api/v1/auth/token, /api/v1/me, /api/v1/enterprises ….
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.conf import settings
+from django.contrib.auth import logout as session_logout
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from tongban import clock
+from tongban.audit import log as audit
+from tongban.errors import Forbidden, Unauthorized
+from tongban.identity import enterprises as enterprise_service
+from tongban.identity.actors import request_actor
+from tongban.identity.auth import token_or_session
+from tongban.identity.models import Account, Enterprise, EnterpriseAgent, RealNameLevel, StaffBinding
+from tongban.identity.tokens import issue_token, revoke_tokens
+from tongban.identity.validators import mask_id_number, mask_phone
+
+router = Router(tags=["统一身份认证"])
+
+
+class TokenIn(Schema):
+    username: str = Field(..., min_length=1, max_length=150, description="用户名")
+    password: str = Field(..., min_length=1, max_length=256, description="密码")
+
+
+class TokenOut(Schema):
+    access_token: str = Field(..., description="访问令牌，由国家平台签发，各节点通用")
+    token_type: Literal["Bearer"] = Field("Bearer", description="令牌类型，放在 Authorization 请求头中")
+    expires_at: dt.datetime = Field(..., description="过期时间")
+    expires_in: int = Field(..., description="剩余有效秒数")
+
+
+class BindingOut(Schema):
+    node: str = Field(..., description="节点编码")
+    node_name: str = Field(..., description="节点名称")
+    region: str = Field(..., description="区划代码")
+    region_name: str = Field(..., description="区划名称")
+    department_id: int | None = Field(None, description="部门标识")
+    department_name: str = Field("", description="部门名称")
+    department_function: str = Field("", description="部门职能代码")
+    role: str = Field(..., description="角色代码")
+    role_label: str = Field(..., description="角色名称")
+    is_cross_province_window: bool = Field(..., description="是否跨省通办窗口")
+
+
+class AgencyOut(Schema):
+    credit_code: str = Field(..., description="统一社会信用代码")
+    name: str = Field(..., description="企业名称")
+    status: str = Field(..., description="审核状态代码")
+    status_label: str = Field(..., description="审核状态")
+    can_act: bool = Field(..., description="能否代表企业办事（企业审核通过后才可以）")
+
+
+class MeOut(Schema):
+    username: str = Field(..., description="用户名")
+    name: str = Field(..., description="姓名")
+    id_number_masked: str = Field(..., description="公民身份号码（脱敏）")
+    phone_masked: str = Field(..., description="手机号码（脱敏）")
+    real_name_level: int = Field(..., description="实名等级代码")
+    real_name_level_label: str = Field(..., description="实名等级")
+    node: str | None = Field(None, description="本次请求的办理节点")
+    roles: list[str] = Field(..., description="在办理节点的角色")
+    staff_bindings: list[BindingOut] = Field(..., description="全部有效的工作人员岗位")
+    enterprises: list[AgencyOut] = Field(..., description="作为经办人的企业")
+
+
+class EnterpriseIn(Schema):
+    credit_code: str = Field(..., min_length=1, max_length=32, description="统一社会信用代码（18 位）")
+    name: str = Field(..., min_length=1, max_length=128, description="企业名称")
+    domicile: str = Field(..., min_length=6, max_length=6, description="住所地行政区划代码（6 位）")
+    legal_representative: str = Field("", max_length=64, description="法定代表人")
+
+
+class EnterpriseOut(Schema):
+    credit_code: str = Field(..., description="统一社会信用代码")
+    name: str = Field(..., description="企业名称")
+    applicant_type: str = Field(..., description="申请人类型代码")
+    domicile: str | None = Field(None, description="住所地区划代码")
+    domicile_name: str = Field("", description="住所地名称")
+    legal_representative: str = Field("", description="法定代表人")
+    status: str = Field(..., description="审核状态代码：pending 待审核，approved 已通过，rejected 未通过")
+    status_label: str = Field(..., description="审核状态")
+    reviewed_at: dt.datetime | None = Field(None, description="审核时间")
+    review_note: str = Field("", description="审核意见")
+
+
+class ReviewIn(Schema):
+    decision: Literal["approve", "reject"] = Field(..., description="审核结论：approve 通过，reject 不予通过")
+    note: str = Field("", max_length=255, description="审核意见；不予通过时必填")
+
+
+def _invalid_credentials() -> Unauthorized:
+    # One answer for an unknown user and a wrong password: no hint which one was wrong.
+    return Unauthorized("invalid_credentials", "用户名或密码错误。")
+
+
+def _audit_node() -> str:
+    return settings.TONGBAN_NODE or settings.TONGBAN_HUB_NODE
+
+
+@router.post("/auth/token", response=TokenOut, summary="登录并获取访问令牌")
+def obtain_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
+    account = Account.objects.filter(username=payload.username).first()
+    if account is None:
+        make_password(payload.password)  # spend the same time as a real check
+        raise _invalid_credentials()
+    if not account.check_password(payload.password):
+        raise _invalid_credentials()
+    if not account.is_active:
+        raise Forbidden("account_disabled", "账号已停用，请联系平台管理员。")
+    with transaction.atomic():
+        now = clock.now()
+        Account.objects.filter(pk=account.pk).update(last_login=now)
+        issued = issue_token(account)
+        audit.record(
+            "tongban.account.token_issued",
+            node=_audit_node(),
+            object_type="account",
+            object_id=str(account.pk),
+            actor=account.username,
+        )
+    return TokenOut(
+        access_token=issued.token,
+        expires_at=issued.expires_at,
+        expires_in=max(0, int((issued.expires_at - now).total_seconds())),
+    )
+
+
+@router.post("/auth/logout", response={204: None}, auth=token_or_session, summary="退出登录（作废全部访问令牌）")
+def logout(request: HttpRequest) -> Status[None]:
+    account: Account = request.auth  # type: ignore[attr-defined]
+    with transaction.atomic():
+        revoke_tokens(account)
+        audit.record(
+            "tongban.account.logout",
+            node=_audit_node(),
+            object_type="account",
+            object_id=str(account.pk),
+            actor=account.username,
+        )
+    if getattr(request, "session", None) is not None and request.user.is_authenticated:
+        session_logout(request)
+    return Status(204, None)
+
+
+def _binding_out(binding: StaffBinding) -> BindingOut:
+    department = binding.department
+    return BindingOut(
+        node=binding.node_id,
+        node_name=binding.node.name,
+        region=binding.region_id,
+        region_name=binding.region.name,
+        department_id=department.pk if department else None,
+        department_name=department.name if department else "",
+        department_function=department.function if department else "",
+        role=binding.role,
+        role_label=binding.get_role_display(),
+        is_cross_province_window=binding.is_cross_province_window,
+    )
+
+
+def _agency_out(agency: EnterpriseAgent) -> AgencyOut:
+    enterprise = agency.enterprise
+    return AgencyOut(
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        status=enterprise.status,
+        status_label=enterprise.get_status_display(),
+        can_act=enterprise.status == Enterprise.Status.APPROVED,
+    )
+
+
+@router.get("/me", response=MeOut, auth=token_or_session, summary="当前账号")
+def me(request: HttpRequest) -> MeOut:
+    actor = request_actor(request)
+    account: Account = request.auth  # type: ignore[attr-defined]
+    bindings = (
+        StaffBinding.objects.filter(account=account, active=True)
+        .select_related("node", "region", "department")
+        .order_by("node_id", "id")
+    )
+    agencies = (
+        EnterpriseAgent.objects.filter(account=account, active=True)
+        .select_related("enterprise")
+        .order_by("enterprise__credit_code")
+    )
+    return MeOut(
+        username=account.username,
+        name=account.display_name or account.username,
+        id_number_masked=mask_id_number(account.id_number),
+        phone_masked=mask_phone(account.phone),
+        real_name_level=account.real_name_level,
+        real_name_level_label=RealNameLevel(account.real_name_level).label,
+        node=actor.node,
+        roles=sorted(actor.roles),
+        staff_bindings=[_binding_out(binding) for binding in bindings],
+        enterprises=[_agency_out(agency) for agency in agencies],
+    )
+
+
+def _enterprise_out(enterprise: Enterprise) -> EnterpriseOut:
+    return EnterpriseOut(
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        applicant_type=enterprise.applicant_type,
+        domicile=enterprise.domicile_id,
+        domicile_name=enterprise.domicile.name if enterprise.domicile else "",
+        legal_representative=enterprise.legal_representative,
+        status=enterprise.status,
+        status_label=enterprise.get_status_display(),
+        reviewed_at=enterprise.reviewed_at,
+        review_note=enterprise.review_note,
+    )
+
+
+@router.post("/enterprises", response={201: EnterpriseOut}, auth=token_or_session, summary="注册企业（待审核）")
+def register_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Status[EnterpriseOut]:
+    enterprise = enterprise_service.register_enterprise(
+        request_actor(request),
+        credit_code=payload.credit_code,
+        name=payload.name,
+        domicile_code=payload.domicile,
+        legal_representative=payload.legal_representative,
+    )
+    return Status(201, _enterprise_out(enterprise))
+
+
+@router.get("/enterprises/{credit_code}", response=EnterpriseOut, auth=token_or_session, summary="企业注册信息")
+def get_enterprise(request: HttpRequest, credit_code: str) -> EnterpriseOut:
+    enterprise = enterprise_service.get_enterprise(credit_code)
+    if not enterprise_service.can_view(request_actor(request), enterprise):
+        raise Forbidden("not_authorized", "只有企业经办人和住所地所在省份的工作人员可以查看该企业的注册信息。")
+    return _enterprise_out(enterprise)
+
+
+@router.post("/enterprises/{credit_code}/review", response=EnterpriseOut, auth=token_or_session, summary="审核企业注册")
+def review_enterprise(request: HttpRequest, credit_code: str, payload: ReviewIn) -> EnterpriseOut:
+    enterprise = enterprise_service.review_enterprise(
+        request_actor(request), credit_code, approve=payload.decision == "approve", note=payload.note
+    )
+    return _enterprise_out(enterprise)

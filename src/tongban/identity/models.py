@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -23,6 +25,8 @@ class Account(AbstractUser):
     real_name_level = models.PositiveSmallIntegerField(
         "实名等级", choices=RealNameLevel.choices, default=RealNameLevel.NONE
     )
+    # Every access token carries this number; raising it revokes all tokens issued before.
+    token_version = models.PositiveIntegerField("令牌版本", default=0, editable=False)
 
     class Meta:
         verbose_name = "账号"
@@ -30,6 +34,16 @@ class Account(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # `_password` is set only by set_password(); Django's silent rehash on login clears it
+        # before saving, so only a real password change revokes outstanding tokens.
+        if self.pk is not None and self._password is not None:
+            self.token_version += 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "token_version"}
+        super().save(*args, **kwargs)
 
 
 class Enterprise(models.Model):

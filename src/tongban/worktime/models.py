@@ -1,6 +1,9 @@
 """The platform's own holiday table: seeded from chinese-calendar, years added by administrators."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from tongban.worktime.schedule import WEEKDAY_NAMES, is_weekend
 
 
 class CalendarYear(models.Model):
@@ -33,3 +36,18 @@ class SpecialDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'调休上班' if self.is_working_day else self.name or '休息'}"
+
+    def clean(self) -> None:
+        """Only exceptions are stored, and only for a registered year (so its dates count as official)."""
+        if self.date is None:
+            return
+        weekday = WEEKDAY_NAMES[self.date.weekday()]
+        if self.is_working_day and not is_weekend(self.date):
+            raise ValidationError({"is_working_day": f"{self.date} 是{weekday}，本来就是工作日，无需登记。"})
+        if not self.is_working_day and is_weekend(self.date):
+            raise ValidationError({"is_working_day": f"{self.date} 是{weekday}，本来就休息，无需登记。"})
+        if not self.is_working_day and not self.name.strip():
+            raise ValidationError({"name": "请填写节假日名称。"})
+        years = {self.date.year, self.date.year + 1} if self.date.month == 12 else {self.date.year}
+        if not CalendarYear.objects.filter(year__in=years).exists():
+            raise ValidationError({"date": f"请先登记 {self.date.year} 年度（节假日年度），再逐日修改。"})

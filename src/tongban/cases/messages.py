@@ -1,0 +1,176 @@
+"""Handlers for case messages between nodes. Each runs in the transaction that marks the inbox row
+applied, so a message's effect and its 'applied' mark commit together (exactly once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from tongban.audit.log import record as audit
+from tongban.cases import blobs
+from tongban.cases.lifecycle import next_status
+from tongban.cases.models import Case, CaseAction
+from tongban.cases.policy import Acting
+from tongban.cases.services import _append, _store_action_materials, _validate_action_data, refresh
+from tongban.catalog.models import ItemVersion
+from tongban.errors import DomainError
+from tongban.exchange import outbox
+from tongban.exchange.envelope import Envelope
+from tongban.exchange.handlers import RetryLater, handles
+
+
+def _store_blobs(encoded: dict[str, str]) -> None:
+    for sha256, content in encoded.items():
+        blobs.store_encoded(sha256, content)
+
+
+@handles("case.created")
+def on_case_created(envelope: Envelope) -> None:
+    snap = envelope.payload
+    node = envelope.to_node
+    if Case.objects.filter(node=node, case_no=snap["case_no"]).exists():
+        return
+    _store_blobs(snap.get("blobs", {}))
+    version = ItemVersion.objects.get(item_id=snap["item"], version=snap["item_version"])
+    applicant = snap["applicant"]
+    first = snap["actions"][0] if snap["actions"] else None
+    case = Case.objects.create(
+        node=node,
+        case_no=snap["case_no"],
+        item_id=snap["item"],
+        item_version=version,
+        rules_date=dt.date.fromisoformat(snap["rules_date"]),
+        mode=snap["mode"],
+        submitted_node=snap["submitted_node"],
+        submitted_department_id=snap["submitted_department_id"],
+        submitted_by=snap["submitted_by"],
+        owner_node=snap["owner_node"],
+        owner_department_id=snap["owner_department_id"],
+        processing_node=snap["owner_node"],
+        processing_department_id=snap["owner_department_id"],
+        delivery_node=snap["delivery_node"],
+        participants=snap["participants"],
+        applicant_username=applicant["username"],
+        applicant_name=applicant["name"],
+        applicant_id_number=applicant["id_number"],
+        enterprise_credit_code=applicant["enterprise_credit_code"],
+        enterprise_name=applicant["enterprise_name"],
+        agent_username=applicant["agent_username"],
+        form_data=snap["form_data"],
+        facts=snap["facts"],
+        status="draft",
+        received_at=dt.datetime.fromisoformat(first["at"]) if first else None,
+        legs_state=snap["legs"],
+    )
+    case.handler_departments.set(snap["handler_department_ids"])
+    from tongban.cases.models import CaseMaterial
+
+    for m in snap["materials"]:
+        CaseMaterial.objects.create(
+            case=case,
+            material_code=m["code"],
+            sha256=m["sha256"],
+            size=m["size"],
+            content_type=m["content_type"],
+            filename=m["filename"],
+            uploaded_at=dt.datetime.fromisoformat(m["uploaded_at"]),
+            uploaded_by=m["uploaded_by"],
+            supplement=m["supplement"],
+        )
+    for action in snap["actions"]:
+        _insert_action(case, action)
+    refresh(case)
+    audit(
+        "tongban.case.received_from_node",
+        node=node,
+        object_type="case",
+        object_id=case.case_no,
+        data={"from": envelope.from_node},
+    )
+
+
+def _insert_action(case: Case, action: dict[str, Any]) -> CaseAction:
+    row = CaseAction.objects.create(
+        case=case,
+        seq=action["seq"],
+        action_id=uuid.UUID(action["action_id"]),
+        name=action["name"],
+        at=dt.datetime.fromisoformat(action["at"]),
+        actor=action["actor"],
+        actor_name=action["actor_name"],
+        role=action["role"],
+        node=action["node"],
+        department_id_ref=action["department_id"],
+        reason=action["reason"],
+        data=action["data"],
+    )
+    _store_action_materials(case, row)
+    return row
+
+
+@handles("case.action")
+def on_case_action(envelope: Envelope) -> None:
+    action = envelope.payload["action"]
+    case = Case.objects.select_for_update().filter(node=envelope.to_node, case_no=envelope.case_no).first()
+    if case is None:
+        raise RetryLater("办件尚未到达本节点")
+    if case.actions.filter(action_id=action["action_id"]).exists():
+        return  # already have it
+    if action["seq"] != case.action_count + 1:
+        raise RetryLater(f"等待第 {case.action_count + 1} 个动作")
+    _store_blobs(envelope.payload.get("blobs", {}))
+    next_status(case.status, action["name"])  # a replica that cannot follow the log is a defect: fail loudly
+    _insert_action(case, action)
+    refresh(case)
+
+
+@handles("case.request")
+def on_case_request(envelope: Envelope) -> None:
+    """The holder performs an action an applicant asked for at another node, or says why not."""
+    request = envelope.payload
+    case = Case.objects.select_for_update().filter(node=envelope.to_node, case_no=envelope.case_no).first()
+    if case is None:
+        raise RetryLater("办件尚未到达本节点")
+    actor = request["actor"]
+    try:
+        with transaction.atomic():
+            if envelope.from_node not in case.participants or case.processing_node != case.node:
+                raise DomainError("request_misrouted", "该请求不应由本节点办理。")
+            if actor["username"] not in (case.applicant_username, case.agent_username):
+                raise DomainError("not_case_applicant", "请求人不是该办件的申请人。", status=403)
+            next_status(case.status, request["action"])
+            _store_blobs(request.get("blobs", {}))
+            data = request["data"]
+            if request["action"] != "complete_correction":
+                data = _validate_action_data(case, request["action"], request["reason"], data)
+            acting = Acting(actor["username"], actor["name"], actor["role"], actor["node"])
+            _append(case, acting, request["action"], request["reason"], data)
+    except DomainError as exc:
+        outbox.send(
+            "case.request_rejected",
+            from_node=envelope.to_node,
+            to_node=envelope.from_node,
+            case_no=envelope.case_no,
+            correlation_id=envelope.correlation_id,
+            payload={"case_no": envelope.case_no, "action": request["action"], "code": exc.code, "detail": exc.detail},
+        )
+
+
+@handles("case.request_rejected")
+def on_request_rejected(envelope: Envelope) -> None:
+    payload = envelope.payload
+    audit(
+        "tongban.case.request_rejected",
+        node=envelope.to_node,
+        object_type="case",
+        object_id=envelope.case_no,
+        data={
+            "action": payload["action"],
+            "code": payload["code"],
+            "detail": payload["detail"],
+            "by": envelope.from_node,
+        },
+    )

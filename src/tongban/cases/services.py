@@ -1,0 +1,715 @@
+"""Write paths for cases. Each public `do_*` function is one transaction: it locks the case, checks
+the actor and the lifecycle, appends the action, re-derives the cached fields, writes the audit
+entry and the outgoing messages — all committed together or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from tongban import clock
+from tongban.audit.log import record as audit
+from tongban.cases import blobs
+from tongban.cases.derive import ActionRecord, derive
+from tongban.cases.lifecycle import ACTION_LABELS, APPLICANT
+from tongban.cases.models import Case, CaseAction, CaseMaterial
+from tongban.cases.numbering import next_case_no
+from tongban.cases.policy import Acting, authorize, is_applicant
+from tongban.catalog.models import ItemVersion, Material
+from tongban.catalog.services import (
+    leg_regions,
+    missing_materials,
+    owner_region,
+    resolve_item_version,
+    validate_form,
+)
+from tongban.errors import Conflict, DomainError, Forbidden
+from tongban.exchange import outbox
+from tongban.identity.actors import Actor
+from tongban.identity.validators import mask_id_number, validate_citizen_id, validate_credit_code
+from tongban.regions.models import Department
+from tongban.regions.queries import department_for, node_for_region
+
+REMEDY_NOTICE = "申请人如对本决定不服，可以自收到决定之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。"
+SPECIAL_PROCEDURE_KINDS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审")
+DELIVERY_METHODS = {"online": "网上送达", "mail": "邮寄送达", "window": "窗口领取"}
+MAX_EXTENSION_WORKING_DAYS = 15
+
+
+@dataclass
+class ApplicantInput:
+    """Who applies, as verified at a window (异地代收代办) — online applicants are their own account."""
+
+    name: str
+    id_number: str
+    identity_verified: bool = False
+    username: str = ""
+
+
+@dataclass
+class ActionOutcome:
+    case: Case
+    performed: bool  # False: sent to the node that holds the case
+    action: CaseAction | None = None
+    requested_at_node: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- creating a case (草稿)
+
+
+def create_case(
+    actor: Actor,
+    *,
+    item_code: str,
+    mode: str,
+    form: dict[str, Any],
+    facts: dict[str, str] | None = None,
+    applicant: ApplicantInput | None = None,
+    enterprise_credit_code: str = "",
+) -> Case:
+    node = _require_node(actor)
+    today = clock.today()
+    with transaction.atomic():
+        version = resolve_item_version(item_code, node, today, mode)
+        cleaned = validate_form(version, form)
+        all_facts = {**cleaned, **(facts or {})}
+        who = _who_applies(actor, version, mode, applicant, enterprise_credit_code)
+        window_department = _window_department(actor) if mode == "proxy" else None
+        region = owner_region(version, all_facts)
+        owner_department = department_for(region, version.item.department_function)
+        legs = _legs_plan(version, all_facts) if mode == "multi_place" else []
+        owner_node = node_for_region(region).code
+        participants = list(dict.fromkeys([node, owner_node, *[leg["node"] for leg in legs]]))
+        case = Case.objects.create(
+            node=node,
+            case_no=next_case_no(node, today),
+            item=version.item,
+            item_version=version,
+            rules_date=today,
+            mode=mode,
+            submitted_node=node,
+            submitted_department=window_department,
+            submitted_by=actor.username,
+            owner_node=owner_node,
+            owner_department=owner_department,
+            processing_node=node,
+            processing_department=window_department or owner_department,
+            delivery_node=node if mode == "proxy" else owner_node,
+            participants=participants,
+            form_data=cleaned,
+            facts={k: v for k, v in all_facts.items() if k.endswith("_region")},
+            status="draft",
+            legs_state=legs,
+            **who,
+        )
+        departments = {owner_department.pk, *[leg["department_id"] for leg in legs]}
+        if window_department:
+            departments.add(window_department.pk)
+        case.handler_departments.set(departments)
+        refresh(case)
+        audit(
+            "tongban.case.drafted",
+            node=node,
+            object_type="case",
+            object_id=case.case_no,
+            actor=actor.username,
+            role="window_clerk" if mode == "proxy" else APPLICANT,
+            data={"item": version.item_id, "version": version.version, "mode": mode},
+        )
+    return case
+
+
+def _require_node(actor: Actor) -> str:
+    if not actor.node:
+        raise DomainError("node_required", "请指明办理节点：在请求头 X-Tongban-Node 中填写受理地的节点编码。")
+    return actor.node
+
+
+def _who_applies(
+    actor: Actor, version: ItemVersion, mode: str, applicant: ApplicantInput | None, credit_code: str
+) -> dict[str, str]:
+    for_enterprise = version.item.applicant_type != "1"
+    if mode == "proxy":
+        if not any(b.role == "window_clerk" for b in actor.bindings):
+            raise Forbidden("window_clerk_required", "异地代收代办须由跨省通办窗口的收件人员在窗口提交。")
+        if applicant is None:
+            raise DomainError("applicant_required", "请填写申请人（或经办人）的姓名和身份证件号码。", status=422)
+        if not applicant.identity_verified:
+            raise DomainError("identity_not_verified", "窗口须先核验申请人身份，再提交办件。", status=422)
+        id_number = validate_citizen_id(applicant.id_number)
+        who = {
+            "applicant_username": applicant.username,
+            "applicant_name": applicant.name,
+            "applicant_id_number": id_number,
+        }
+        if for_enterprise:
+            who["enterprise_credit_code"] = validate_credit_code(credit_code)
+            who["enterprise_name"] = _enterprise_name(credit_code)
+            who["agent_username"] = applicant.username
+        return who
+    if actor.account is None:
+        raise Forbidden("applicant_required", "请以申请人本人账号登录后申请。")
+    if for_enterprise:
+        enterprise = next((e for e in actor.enterprises if e.credit_code == credit_code), None)
+        if enterprise is None:
+            raise Forbidden(
+                "enterprise_not_authorized",
+                "您不是该企业已审核通过的经办人，或企业尚未通过审核，不能以该企业名义申请。",
+            )
+        return {
+            "applicant_username": actor.username,
+            "applicant_name": enterprise.name,
+            "applicant_id_number": actor.account.id_number,
+            "enterprise_credit_code": enterprise.credit_code,
+            "enterprise_name": enterprise.name,
+            "agent_username": actor.username,
+        }
+    if not actor.account.id_number or actor.account.real_name_level < 1:
+        raise Forbidden("real_name_required", "请先完成实名认证再申请办理。")
+    return {
+        "applicant_username": actor.username,
+        "applicant_name": actor.name,
+        "applicant_id_number": actor.account.id_number,
+    }
+
+
+def _enterprise_name(credit_code: str) -> str:
+    from tongban.identity.models import Enterprise
+
+    enterprise = Enterprise.objects.filter(credit_code=credit_code).first()
+    return enterprise.name if enterprise else ""
+
+
+def _window_department(actor: Actor) -> Department:
+    for binding in actor.bindings:
+        if binding.role == "window_clerk" and binding.department is not None:
+            return binding.department
+    raise Forbidden("window_clerk_required", "异地代收代办须由跨省通办窗口的收件人员在窗口提交。")
+
+
+def _legs_plan(version: ItemVersion, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    plan = []
+    for leg, region in leg_regions(version, facts):
+        department = department_for(region, leg.department_function)
+        plan.append(
+            {
+                "order": leg.order,
+                "name": leg.name,
+                "place": leg.place,
+                "region": region,
+                "node": node_for_region(region).code,
+                "department_id": department.pk,
+                "department": department.name,
+                "limit": leg.limit,
+            }
+        )
+    return plan
+
+
+# ---------------------------------------------------------------- materials
+
+
+def add_material(actor: Actor, case: Case, *, material_code: str, filename: str, data: bytes) -> CaseMaterial:
+    """Attach a material to a draft. Supplements after a 补正 notice go through `do_supplement`."""
+    material = _material_of(case.item_version, material_code)
+    content_type = blobs.check_upload(data, filename)
+    with transaction.atomic():
+        case = _lock(case)
+        if case.status != "draft":
+            raise Conflict("case_not_draft", "办件已提交，不能再直接上传材料；补正材料请通过补正接口提交。")
+        if not (is_applicant(actor, case) or case.submitted_by == actor.username):
+            raise Forbidden("not_case_applicant", "只有申请人或收件人员可以为草稿上传材料。")
+        stored = blobs.store(data, content_type)
+        row = CaseMaterial.objects.create(
+            case=case,
+            material_code=material.code,
+            sha256=stored.sha256,
+            size=stored.size,
+            content_type=content_type,
+            filename=filename[:255],
+            uploaded_at=clock.now(),
+            uploaded_by=actor.username,
+        )
+        audit(
+            "tongban.case.material_added",
+            node=case.node,
+            object_type="case",
+            object_id=case.case_no,
+            actor=actor.username,
+            data={"material": material.code, "sha256": stored.sha256, "size": stored.size},
+        )
+    return row
+
+
+def _material_of(version: ItemVersion, code: str) -> Material:
+    material = version.materials.filter(code=code).first()
+    if material is None:
+        raise DomainError("material_unknown", f"该事项没有编码为 {code} 的申请材料。", status=422)
+    return material
+
+
+def provided_codes(case: Case) -> set[str]:
+    return set(case.materials.values_list("material_code", flat=True))
+
+
+# ---------------------------------------------------------------- actions
+
+
+def do_action(
+    actor: Actor, case: Case, action: str, *, reason: str = "", data: dict[str, Any] | None = None
+) -> ActionOutcome:
+    data = dict(data or {})
+    with transaction.atomic():
+        case = _lock(case)
+        acting = authorize(actor, case, action)
+        data = _validate_action_data(case, action, reason, data)
+        if acting.role == APPLICANT and case.processing_node != case.node:
+            return _request_at_holder(case, acting, action, reason, data)
+        row = _append(case, acting, action, reason, data)
+    return ActionOutcome(case=case, performed=True, action=row)
+
+
+def do_supplement(actor: Actor, case: Case, files: list[tuple[str, str, bytes]]) -> ActionOutcome:
+    """Submit the materials a 补正 notice asked for; when all are in, the case counts as accepted."""
+    checked = [(code, name, raw, blobs.check_upload(raw, name)) for code, name, raw in files]
+    with transaction.atomic():
+        case = _lock(case)
+        acting = authorize(actor, case, "complete_correction")
+        asked = set(_correction_codes(case))
+        given = {code for code, *_ in checked}
+        unknown = given - asked
+        if unknown:
+            raise DomainError(
+                "supplement_not_requested",
+                f"以下材料不在补正告知书中：{'、'.join(sorted(unknown))}。",
+                status=422,
+            )
+        still_missing = sorted(asked - given)
+        if still_missing:
+            raise DomainError(
+                "supplement_incomplete",
+                f"补正材料不齐全，还缺少：{'、'.join(_material_names(case, still_missing))}。",
+                status=422,
+                missing=still_missing,
+            )
+        materials = []
+        for code, name, raw, content_type in checked:
+            stored = blobs.store(raw, content_type)
+            materials.append(
+                {
+                    "code": code,
+                    "filename": name[:255],
+                    "sha256": stored.sha256,
+                    "size": stored.size,
+                    "content_type": content_type,
+                }
+            )
+        data = {"materials": materials}
+        if case.processing_node != case.node:
+            return _request_at_holder(case, acting, "complete_correction", "", data)
+        row = _append(case, acting, "complete_correction", "", data)
+    return ActionOutcome(case=case, performed=True, action=row)
+
+
+def _correction_codes(case: Case) -> list[str]:
+    notice = case.actions.filter(name="request_correction").order_by("-seq").first()
+    return [m["code"] for m in notice.data.get("missing", [])] if notice else []
+
+
+def _material_names(case: Case, codes: list[str]) -> list[str]:
+    names = dict(case.item_version.materials.values_list("code", "name"))
+    return [names.get(code, code) for code in codes]
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().select_related("item", "item_version").get(pk=case.pk)
+
+
+def _append(case: Case, acting: Acting, action: str, reason: str, data: dict[str, Any]) -> CaseAction:
+    row = CaseAction.objects.create(
+        case=case,
+        seq=case.action_count + 1,
+        action_id=uuid.uuid4(),
+        name=action,
+        at=clock.now(),
+        actor=acting.username,
+        actor_name=acting.name,
+        role=acting.role,
+        node=acting.node,
+        department_id_ref=acting.department_id,
+        reason=reason,
+        data=data,
+    )
+    _store_action_materials(case, row)
+    refresh(case)
+    audit(
+        f"tongban.case.{action}",
+        node=case.node,
+        object_type="case",
+        object_id=case.case_no,
+        actor=acting.username,
+        role=acting.role,
+        data={"seq": row.seq, "status": case.status, "reason": reason},
+    )
+    _replicate(case, row)
+    return row
+
+
+def _store_action_materials(case: Case, row: CaseAction) -> None:
+    for material in row.data.get("materials", []):
+        CaseMaterial.objects.create(
+            case=case,
+            material_code=material["code"],
+            sha256=material["sha256"],
+            size=material["size"],
+            content_type=material["content_type"],
+            filename=material["filename"],
+            uploaded_at=row.at,
+            uploaded_by=row.actor,
+            supplement=row.name == "complete_correction",
+        )
+
+
+def _replicate(case: Case, row: CaseAction) -> None:
+    """Tell every other node that keeps this case about the new action (内部流转、办结反馈)."""
+    others = [node for node in case.participants if node != case.node]
+    if not others:
+        return
+    if row.name == "submit":
+        snapshot = case_snapshot(case)
+        for node in others:
+            outbox.send("case.created", from_node=case.node, to_node=node, case_no=case.case_no, payload=snapshot)
+        return
+    payload = {"case_no": case.case_no, "action": action_payload(row), "blobs": _blobs_of(row.data)}
+    for node in others:
+        outbox.send("case.action", from_node=case.node, to_node=node, case_no=case.case_no, payload=payload)
+
+
+def _blobs_of(data: dict[str, Any]) -> dict[str, str]:
+    return {m["sha256"]: blobs.encode(m["sha256"]) for m in data.get("materials", [])}
+
+
+def _request_at_holder(case: Case, acting: Acting, action: str, reason: str, data: dict[str, Any]) -> ActionOutcome:
+    """An applicant acts where they stand; the node that holds the case performs the action."""
+    outbox.send(
+        "case.request",
+        from_node=case.node,
+        to_node=case.processing_node,
+        case_no=case.case_no,
+        payload={
+            "case_no": case.case_no,
+            "action": action,
+            "reason": reason,
+            "data": data,
+            "actor": {"username": acting.username, "name": acting.name, "role": acting.role, "node": acting.node},
+            "blobs": _blobs_of(data),
+        },
+    )
+    audit(
+        f"tongban.case.{action}_requested",
+        node=case.node,
+        object_type="case",
+        object_id=case.case_no,
+        actor=acting.username,
+        role=acting.role,
+        data={"holder": case.processing_node},
+    )
+    return ActionOutcome(case=case, performed=False, requested_at_node=case.processing_node)
+
+
+# ---------------------------------------------------------------- action data
+
+
+def _validate_action_data(case: Case, action: str, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    from tongban.cases.lifecycle import ACTION_RULES
+
+    if ACTION_RULES[action].needs_reason and not reason.strip():
+        raise DomainError("reason_required", f"“{ACTION_LABELS[action]}”须填写理由。", status=422)
+    validator = _DATA_VALIDATORS.get(action)
+    return validator(case, reason, data) if validator else {}
+
+
+def _submit_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    shared = set(data.get("shared_licences", []))
+    missing = missing_materials(case.item_version, case.form_data, provided_codes(case), shared)
+    if missing:
+        raise DomainError(
+            "materials_missing",
+            f"缺少必要的申请材料：{'、'.join(m.name for m in missing)}。",
+            status=422,
+            missing=[{"code": m.code, "name": m.name} for m in missing],
+        )
+    return {"materials": [], "shared_licences": sorted(shared)}
+
+
+def _check_form_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    if not data.get("identity_verified") or not data.get("form_complete"):
+        raise DomainError(
+            "form_check_incomplete",
+            "形式审查须确认已核验申请人身份（identity_verified）且材料形式齐全（form_complete）。",
+            status=422,
+        )
+    return {"identity_verified": True, "form_complete": True}
+
+
+def _waybill(data: dict[str, Any], *, required: bool) -> dict[str, str] | None:
+    waybill = data.get("waybill")
+    if not waybill:
+        if required:
+            raise DomainError("waybill_required", "须填写寄递信息：承运单位和运单号。", status=422)
+        return None
+    if (
+        not isinstance(waybill, dict)
+        or not str(waybill.get("carrier", "")).strip()
+        or not str(waybill.get("number", "")).strip()
+    ):
+        raise DomainError("waybill_invalid", "寄递信息须包含承运单位（carrier）和运单号（number）。", status=422)
+    return {"carrier": str(waybill["carrier"])[:64], "number": str(waybill["number"])[:64]}
+
+
+def _forward_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    needs_paper = case.item_version.materials.filter(form="original").exists()
+    waybill = _waybill(data, required=needs_paper)
+    return {"waybill": waybill} if waybill else {}
+
+
+def _correction_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    if case.actions.filter(name="request_correction").exists():
+        raise Conflict("correction_already_notified", "补正材料已一次性告知，不得再次要求补正。")
+    names = dict(case.item_version.materials.values_list("code", "name"))
+    listed: dict[str, str] = {}
+    for entry in data.get("missing", []):
+        code = entry.get("code") if isinstance(entry, dict) else entry
+        if code not in names:
+            raise DomainError("material_unknown", f"该事项没有编码为 {code} 的申请材料。", status=422)
+        listed[code] = str(entry.get("note", "")) if isinstance(entry, dict) else ""
+    # One-time notice: every required material not yet provided is listed, whether named or not.
+    for material in missing_materials(case.item_version, case.form_data, provided_codes(case)):
+        listed.setdefault(material.code, "未提交")
+    if not listed:
+        raise DomainError("correction_list_empty", "补正告知须列明需要补正的全部材料。", status=422)
+    return {"missing": [{"code": c, "name": names[c], "note": n} for c, n in listed.items()]}
+
+
+def _refuse_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"legal_basis": str(data.get("legal_basis", "")), "remedy": REMEDY_NOTICE}
+
+
+def _leg_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    index = case.current_leg
+    if index is None:
+        raise Conflict("no_leg_in_progress", "当前没有进行中的联办环节。")
+    if index + 1 >= len(case.legs_state):
+        raise Conflict("last_leg_use_decide", "这是最后一个联办环节，请直接作出办结决定。")
+    return {"leg": index, "documents": [str(d)[:128] for d in data.get("documents", [])]}
+
+
+def _extension_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    days = data.get("working_days", 10)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_EXTENSION_WORKING_DAYS:
+        raise DomainError("extension_invalid", f"延长期限须为 1 至 {MAX_EXTENSION_WORKING_DAYS} 个工作日。", status=422)
+    if case.actions.filter(name="request_extension").exists():
+        raise Conflict("extension_already_requested", "本办件已申请过延长办理期限。")
+    return {"working_days": days}
+
+
+def _approve_extension_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    requested = case.actions.filter(name="request_extension").exists()
+    approved = case.actions.filter(name="approve_extension").exists()
+    if not requested or approved:
+        raise Conflict("no_extension_pending", "没有待批准的延期申请。")
+    return {}
+
+
+def _special_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    kind = data.get("kind")
+    if kind not in SPECIAL_PROCEDURE_KINDS:
+        raise DomainError(
+            "special_kind_invalid", f"特别程序种类须为：{'、'.join(SPECIAL_PROCEDURE_KINDS)}。", status=422
+        )
+    notice = f"因需{kind}，依据《中华人民共和国行政许可法》第四十五条，所需时间不计算在办理期限内。"
+    return {"kind": kind, "notice_to_applicant": notice}
+
+
+def _decide_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    outcome = data.get("outcome")
+    if outcome not in ("approve", "deny"):
+        raise DomainError("outcome_invalid", "办理结果须为 approve（准予）或 deny（不予）。", status=422)
+    if case.mode == "multi_place" and case.current_leg is not None and case.current_leg + 1 < len(case.legs_state):
+        raise Conflict("legs_not_complete", "联办环节尚未全部完成，不能办结。")
+    if outcome == "deny":
+        if not reason.strip() or not str(data.get("legal_basis", "")).strip():
+            raise DomainError("reasons_required", "不予许可须说明理由和法律依据。", status=422)
+        return {"outcome": outcome, "legal_basis": str(data["legal_basis"]), "remedy": REMEDY_NOTICE}
+    result = data.get("result") or {}
+    return {
+        "outcome": outcome,
+        "legal_basis": str(data.get("legal_basis", "")),
+        "result": {k: str(v)[:128] for k, v in result.items()} if isinstance(result, dict) else {},
+    }
+
+
+def _deliver_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    method = data.get("method")
+    if method not in DELIVERY_METHODS:
+        raise DomainError("delivery_method_invalid", "送达方式须为 online、mail 或 window。", status=422)
+    delivered = {"method": method}
+    if method == "mail":
+        delivered["waybill"] = _waybill(data, required=True)
+    return delivered
+
+
+def _withdraw_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+_DATA_VALIDATORS = {
+    "submit": _submit_data,
+    "check_form": _check_form_data,
+    "forward": _forward_data,
+    "request_correction": _correction_data,
+    "refuse": _refuse_data,
+    "complete_leg": _leg_data,
+    "request_extension": _extension_data,
+    "approve_extension": _approve_extension_data,
+    "start_special": _special_data,
+    "decide": _decide_data,
+    "deliver": _deliver_data,
+    "withdraw": _withdraw_data,
+}
+
+
+# ---------------------------------------------------------------- derivation cache
+
+
+def limits_of(version: ItemVersion) -> dict[str, Any]:
+    return {
+        "promised": version.promised_limit,
+        "promised_unit": version.promised_limit_unit,
+        "legal": version.legal_limit,
+        "legal_unit": version.legal_limit_unit,
+    }
+
+
+def records_of(case: Case) -> list[ActionRecord]:
+    return [
+        ActionRecord(seq=a.seq, name=a.name, at=a.at, node=a.node, data=a.data)
+        for a in case.actions.order_by("seq").only("seq", "name", "at", "node", "data")
+    ]
+
+
+def derive_case(case: Case, today: dt.date | None = None):
+    return derive(
+        mode=case.mode,
+        actions=records_of(case),
+        limits=limits_of(case.item_version),
+        owner=(case.owner_node, case.owner_department_id),
+        window=(case.submitted_node, case.submitted_department_id),
+        legs_plan=[{k: v for k, v in leg.items() if k in _LEG_PLAN_KEYS} for leg in case.legs_state],
+        today=today or clock.today(),
+    )
+
+
+_LEG_PLAN_KEYS = {"order", "name", "place", "region", "node", "department_id", "department", "limit"}
+CACHED_FIELDS = (
+    "status",
+    "processing_node",
+    "processing_department_id",
+    "received_at",
+    "owner_received_at",
+    "accepted_at",
+    "decided_at",
+    "outcome",
+    "acceptance_due",
+    "promised_due",
+    "legal_due",
+    "due_provisional",
+    "paused_working_days",
+    "warning",
+    "current_leg",
+    "legs_state",
+)
+
+
+def refresh(case: Case) -> Case:
+    derived = derive_case(case)
+    for name in CACHED_FIELDS:
+        setattr(case, name, getattr(derived, name))
+    if not derived.processing_node:
+        case.processing_node = case.node
+    case.action_count = case.actions.count()
+    case.save(update_fields=[*CACHED_FIELDS, "action_count"])
+    return case
+
+
+# ---------------------------------------------------------------- messages
+
+
+def action_payload(row: CaseAction) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "action_id": str(row.action_id),
+        "name": row.name,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "actor_name": row.actor_name,
+        "role": row.role,
+        "node": row.node,
+        "department_id": row.department_id_ref,
+        "reason": row.reason,
+        "data": row.data,
+    }
+
+
+def case_snapshot(case: Case) -> dict[str, Any]:
+    materials = list(case.materials.all())
+    return {
+        "case_no": case.case_no,
+        "item": case.item_id,
+        "item_version": case.item_version.version,
+        "rules_date": case.rules_date.isoformat(),
+        "mode": case.mode,
+        "submitted_node": case.submitted_node,
+        "submitted_department_id": case.submitted_department_id,
+        "submitted_by": case.submitted_by,
+        "owner_node": case.owner_node,
+        "owner_department_id": case.owner_department_id,
+        "delivery_node": case.delivery_node,
+        "participants": case.participants,
+        "handler_department_ids": sorted(case.handler_departments.values_list("pk", flat=True)),
+        "applicant": {
+            "username": case.applicant_username,
+            "name": case.applicant_name,
+            "id_number": case.applicant_id_number,
+            "enterprise_credit_code": case.enterprise_credit_code,
+            "enterprise_name": case.enterprise_name,
+            "agent_username": case.agent_username,
+        },
+        "form_data": case.form_data,
+        "facts": case.facts,
+        "legs": [{k: v for k, v in leg.items() if k in _LEG_PLAN_KEYS} for leg in case.legs_state],
+        "materials": [
+            {
+                "code": m.material_code,
+                "filename": m.filename,
+                "sha256": m.sha256,
+                "size": m.size,
+                "content_type": m.content_type,
+                "uploaded_at": m.uploaded_at.isoformat(),
+                "uploaded_by": m.uploaded_by,
+                "supplement": m.supplement,
+            }
+            for m in materials
+        ],
+        "blobs": {m.sha256: blobs.encode(m.sha256) for m in materials},
+        "actions": [action_payload(a) for a in case.actions.order_by("seq")],
+    }
+
+
+def masked_applicant_id(case: Case) -> str:
+    return mask_id_number(case.applicant_id_number) if case.applicant_id_number else ""

@@ -1,0 +1,146 @@
+"""How a case is shown: one timeline, the four jurisdiction facts, deadlines and warnings.
+
+Personal data is masked by default; a handler of the case sees the applicant's ID number in full,
+and that view is audited.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from tongban.audit.log import record as audit
+from tongban.cases.lifecycle import ACTION_LABELS, STATUS_LABELS
+from tongban.cases.models import Case, Warning
+from tongban.cases.policy import allowed_actions
+from tongban.cases.services import masked_applicant_id
+from tongban.catalog.models import Mode
+from tongban.identity.actors import Actor
+from tongban.identity.models import StaffRole
+from tongban.regions.models import Department, Node
+
+ROLE_LABELS = {**dict(StaffRole.choices), "applicant": "申请人", "system": "系统"}
+MODE_LABELS = dict(Mode.choices)
+WARNING_LABELS = dict(Warning.choices)
+
+
+@lru_cache(maxsize=64)
+def node_name(code: str) -> str:
+    node = Node.objects.filter(code=code).only("name").first()
+    return node.name if node else code
+
+
+def _department(department_id: int | None) -> dict[str, Any] | None:
+    if department_id is None:
+        return None
+    department = Department.objects.filter(pk=department_id).only("name", "region_id").first()
+    return {"id": department_id, "name": department.name, "region": department.region_id} if department else None
+
+
+def _place(node: str, department_id: int | None) -> dict[str, Any]:
+    return {"node": node, "node_name": node_name(node), "department": _department(department_id)}
+
+
+def _handles(actor: Actor, case: Case) -> bool:
+    departments = {case.owner_department_id, case.processing_department_id, case.submitted_department_id}
+    return any(
+        b.role in ("window_clerk", "reviewer", "approver") and b.department_id in departments for b in actor.bindings
+    )
+
+
+def summary(case: Case) -> dict[str, Any]:
+    return {
+        "case_no": case.case_no,
+        "node": case.node,
+        "item_code": case.item_id,
+        "item_name": case.item.name,
+        "mode": case.mode,
+        "mode_label": MODE_LABELS.get(case.mode, case.mode),
+        "status": case.status,
+        "status_label": STATUS_LABELS.get(case.status, case.status),
+        "applicant_name": case.enterprise_name or case.applicant_name,
+        "applicant_id_number": masked_applicant_id(case),
+        "submitted_node": case.submitted_node,
+        "owner_node": case.owner_node,
+        "processing_node": case.processing_node,
+        "received_at": case.received_at.isoformat() if case.received_at else None,
+        "promised_due": case.promised_due.isoformat() if case.promised_due else None,
+        "due_provisional": case.due_provisional,
+        "warning": case.warning,
+        "warning_label": WARNING_LABELS.get(case.warning, ""),
+    }
+
+
+def detail(case: Case, actor: Actor) -> dict[str, Any]:
+    full_id = _handles(actor, case) and bool(case.applicant_id_number)
+    if full_id:
+        audit(
+            "tongban.case.personal_data_viewed",
+            node=case.node,
+            object_type="case",
+            object_id=case.case_no,
+            actor=actor.username,
+            data={"field": "applicant_id_number"},
+        )
+    names = dict(case.item_version.materials.values_list("code", "name"))
+    return {
+        **summary(case),
+        "item": {"code": case.item_id, "name": case.item.name, "version": case.item_version.version},
+        "rules_date": case.rules_date.isoformat(),
+        "outcome": case.outcome,
+        "applicant": {
+            "name": case.applicant_name,
+            "id_number": case.applicant_id_number if full_id else masked_applicant_id(case),
+            "enterprise_credit_code": case.enterprise_credit_code,
+            "enterprise_name": case.enterprise_name,
+        },
+        "jurisdiction": {
+            "submitted": {**_place(case.submitted_node, case.submitted_department_id), "by": case.submitted_by},
+            "owner": _place(case.owner_node, case.owner_department_id),
+            "processing": _place(case.processing_node, case.processing_department_id),
+            "delivery": {"node": case.delivery_node, "node_name": node_name(case.delivery_node)},
+        },
+        "deadlines": {
+            "received_at": case.received_at.isoformat() if case.received_at else None,
+            "owner_received_at": case.owner_received_at.isoformat() if case.owner_received_at else None,
+            "acceptance_due": case.acceptance_due.isoformat() if case.acceptance_due else None,
+            "accepted_at": case.accepted_at.isoformat() if case.accepted_at else None,
+            "promised_due": case.promised_due.isoformat() if case.promised_due else None,
+            "legal_due": case.legal_due.isoformat() if case.legal_due else None,
+            "provisional": case.due_provisional,
+            "paused_working_days": case.paused_working_days,
+            "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        },
+        "legs": case.legs_state,
+        "current_leg": case.current_leg,
+        "form_data": case.form_data if full_id or actor.username == case.applicant_username else {},
+        "materials": [
+            {
+                "code": m.material_code,
+                "name": names.get(m.material_code, m.material_code),
+                "filename": m.filename,
+                "size": m.size,
+                "content_type": m.content_type,
+                "sha256": m.sha256,
+                "supplement": m.supplement,
+            }
+            for m in case.materials.all()
+        ],
+        "timeline": [
+            {
+                "seq": a.seq,
+                "action": a.name,
+                "label": ACTION_LABELS.get(a.name, a.name),
+                "at": a.at.isoformat(),
+                "actor_name": a.actor_name,
+                "role": a.role,
+                "role_label": ROLE_LABELS.get(a.role, a.role),
+                "node": a.node,
+                "node_name": node_name(a.node),
+                "reason": a.reason,
+                "data": a.data,
+            }
+            for a in case.actions.order_by("seq")
+        ],
+        "allowed_actions": [{"action": a, "label": ACTION_LABELS[a]} for a in allowed_actions(actor, case)],
+    }

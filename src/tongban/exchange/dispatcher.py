@@ -1,0 +1,183 @@
+"""Move messages outbox → transport → inbox, then apply each inbox message exactly once.
+
+Runs as a background thread in the server (TONGBAN_DISPATCH=thread), or on demand through
+`tongban dispatch` and in tests (`run_until_idle`). Each step is its own transaction, so a crash
+leaves every message either still pending or fully applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from tongban import clock
+from tongban.errors import DomainError
+from tongban.exchange.handlers import RetryLater, handler_for
+from tongban.exchange.models import InboxMessage, OutboxMessage
+from tongban.exchange.outbox import envelope_of
+from tongban.exchange.transport import InProcessTransport, Transport
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 12
+MAX_APPLY_ATTEMPTS = 50
+_transport: Transport = InProcessTransport()
+_wake = threading.Event()
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    duplicates: int = 0
+    applied: int = 0
+    deferred: int = 0
+    failed: int = 0
+
+    @property
+    def idle(self) -> bool:
+        return self.sent == 0 and self.duplicates == 0 and self.applied == 0
+
+    def add(self, other: DispatchStats) -> None:
+        for name in ("sent", "duplicates", "applied", "deferred", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def set_transport(transport: Transport) -> Transport:
+    global _transport
+    previous, _transport = _transport, transport
+    return previous
+
+
+def wake() -> None:
+    _wake.set()
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(240, 2**attempts))
+
+
+def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
+    stats = DispatchStats()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=clock.now())
+    pending = OutboxMessage.objects.filter(due, status=OutboxMessage.Status.PENDING)
+    if node:
+        pending = pending.filter(from_node=node)
+    for message_pk in pending.order_by("id").values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            message = OutboxMessage.objects.select_for_update().get(pk=message_pk)
+            if message.status != OutboxMessage.Status.PENDING:
+                continue  # another dispatcher took it
+            message.attempts += 1
+            try:
+                first_time = _transport.deliver(envelope_of(message))
+            except Exception as exc:  # a transport failure must not lose the message: retry with backoff
+                log.warning("delivery of %s failed: %s", message.message_id, exc)
+                message.last_error = str(exc)[:255]
+                message.next_attempt_at = clock.now() + _backoff(message.attempts)
+                if message.attempts >= MAX_SEND_ATTEMPTS:
+                    message.status = OutboxMessage.Status.DEAD
+                message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+                stats.failed += 1
+                continue
+            message.status = OutboxMessage.Status.SENT
+            message.sent_at = clock.now()
+            message.save(update_fields=["attempts", "status", "sent_at"])
+            if first_time:
+                stats.sent += 1
+            else:
+                stats.duplicates += 1
+    return stats
+
+
+def apply_received(limit: int = 200, node: str | None = None) -> DispatchStats:
+    stats = DispatchStats()
+    received = InboxMessage.objects.filter(status=InboxMessage.Status.RECEIVED)
+    if node:
+        received = received.filter(node=node)
+    for message_pk in received.order_by("id").values_list("pk", flat=True)[:limit]:
+        outcome = _apply_one(message_pk)
+        setattr(stats, outcome, getattr(stats, outcome) + 1)
+    return stats
+
+
+def _apply_one(message_pk: int) -> str:
+    try:
+        with transaction.atomic():
+            message = InboxMessage.objects.select_for_update().get(pk=message_pk)
+            if message.status != InboxMessage.Status.RECEIVED:
+                return "deferred"
+            handler = handler_for(message.type)
+            if handler is None:
+                raise DomainError("unknown_message_type", f"未知的消息类型：{message.type}")
+            handler(envelope_of(message))
+            message.status = InboxMessage.Status.APPLIED
+            message.applied_at = clock.now()
+            message.attempts += 1
+            message.save(update_fields=["status", "applied_at", "attempts"])
+            return "applied"
+    except RetryLater as exc:
+        _record_failure(message_pk, str(exc), final=False)
+        return "deferred"
+    except Exception as exc:  # recorded on the message for operators; the rest of the batch goes on
+        log.exception("applying inbox message %s failed", message_pk)
+        _record_failure(message_pk, f"{type(exc).__name__}: {exc}", final=True)
+        return "failed"
+
+
+def _record_failure(message_pk: int, error: str, *, final: bool) -> None:
+    with transaction.atomic():
+        message = InboxMessage.objects.select_for_update().get(pk=message_pk)
+        message.attempts += 1
+        message.last_error = error[:255]
+        if final or message.attempts >= MAX_APPLY_ATTEMPTS:
+            message.status = InboxMessage.Status.FAILED
+        message.save(update_fields=["attempts", "last_error", "status"])
+
+
+def dispatch_once(node: str | None = None) -> DispatchStats:
+    stats = deliver_pending(node=node)
+    stats.add(apply_received(node=node))
+    return stats
+
+
+def run_until_idle(max_rounds: int = 100, node: str | None = None) -> DispatchStats:
+    """Dispatch until nothing moves; handlers may send further messages, hence the rounds."""
+    total = DispatchStats()
+    for _ in range(max_rounds):
+        stats = dispatch_once(node=node)
+        total.add(stats)
+        if stats.idle:
+            break
+    return total
+
+
+def _loop(interval: float, sweep_every: float) -> None:
+    from django.db import close_old_connections
+
+    from tongban.cases.sweep import sweep
+
+    last_sweep = 0.0
+    elapsed = 0.0
+    while True:
+        _wake.wait(timeout=interval)
+        _wake.clear()
+        elapsed += interval
+        try:
+            close_old_connections()
+            run_until_idle()
+            if elapsed - last_sweep >= sweep_every:
+                sweep()
+                last_sweep = elapsed
+        except Exception:  # keep the dispatcher alive; the error is logged and retried next round
+            log.exception("dispatcher round failed")
+
+
+def start_background(interval: float = 0.5, sweep_every: float = 60.0) -> threading.Thread:
+    thread = threading.Thread(target=_loop, args=(interval, sweep_every), name="tongban-dispatcher", daemon=True)
+    thread.start()
+    return thread

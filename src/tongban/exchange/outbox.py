@@ -1,0 +1,56 @@
+"""Writing to the outbox. Call inside the transaction of the change that causes the message."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from tongban import clock
+from tongban.exchange.envelope import SCHEMA_VERSION, Envelope
+from tongban.exchange.models import InboxMessage, OutboxMessage
+
+
+def send(
+    type: str,
+    *,
+    from_node: str,
+    to_node: str,
+    payload: dict[str, Any],
+    case_no: str = "",
+    correlation_id: uuid.UUID | None = None,
+) -> OutboxMessage:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox messages are written in the same transaction as the change that causes them")
+    message_id = uuid.uuid4()
+    message = OutboxMessage.objects.create(
+        message_id=message_id,
+        type=type,
+        from_node=from_node,
+        to_node=to_node,
+        case_no=case_no,
+        correlation_id=correlation_id or message_id,
+        schema_version=SCHEMA_VERSION,
+        created_at=clock.now(),
+        payload=payload,
+    )
+    from tongban.exchange import dispatcher
+
+    transaction.on_commit(dispatcher.wake)
+    return message
+
+
+def envelope_of(message: OutboxMessage | InboxMessage) -> Envelope:
+    to_node = message.to_node if isinstance(message, OutboxMessage) else message.node
+    return Envelope(
+        type=message.type,
+        from_node=message.from_node,
+        to_node=to_node,
+        payload=message.payload,
+        created_at=message.created_at,
+        case_no=message.case_no,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        schema_version=message.schema_version,
+    )

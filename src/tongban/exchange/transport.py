@@ -1,0 +1,50 @@
+"""Transports move an envelope from a sender's outbox to a receiver's inbox.
+
+The in-process transport serves the embedded default, where every node shares one database.
+Other transports (RabbitMQ) implement the same `deliver` contract: the inbox insert is
+idempotent by (node, message id), so delivering twice is harmless.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.db import IntegrityError, transaction
+
+from tongban import clock
+from tongban.exchange.envelope import Envelope
+from tongban.exchange.models import InboxMessage
+
+
+class Transport(Protocol):
+    def deliver(self, envelope: Envelope) -> bool:
+        """Deliver; True if the receiver took it for the first time, False for a duplicate."""
+        ...
+
+
+def accept_into_inbox(envelope: Envelope) -> bool:
+    """Record an incoming envelope once; a duplicate message id is ignored."""
+    if InboxMessage.objects.filter(node=envelope.to_node, message_id=envelope.message_id).exists():
+        return False
+    try:
+        with transaction.atomic():
+            InboxMessage.objects.create(
+                message_id=envelope.message_id,
+                node=envelope.to_node,
+                type=envelope.type,
+                from_node=envelope.from_node,
+                case_no=envelope.case_no,
+                correlation_id=envelope.correlation_id,
+                schema_version=envelope.schema_version,
+                created_at=envelope.created_at,
+                received_at=clock.now(),
+                payload=envelope.payload,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+class InProcessTransport:
+    def deliver(self, envelope: Envelope) -> bool:
+        return accept_into_inbox(envelope)
