@@ -14,6 +14,8 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("TONGBAN_DATA_DIR", Path.cwd() / "var")).resolve()
+# The embedded default keeps its SQLite file and materials here; create it on first use.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 CONTENT_DIR = Path(os.environ.get("TONGBAN_CONTENT_DIR", BASE_DIR.parent.parent / "content")).resolve()
 
 SECRET_KEY = os.environ.get("TONGBAN_SECRET_KEY", "tongban-embedded-development-key-change-me-in-production")

@@ -69,13 +69,13 @@ def test_demo_loads_every_story(content) -> None:
     assert clerk.department.function == "yibao"
     zhengan = StaffBinding.objects.get(account__username="gz-yibao-reviewer")
     assert (zhengan.region_id, zhengan.department.region_id) == ("520324", "520300")
-    assert StaffBinding.objects.get(account__username="qh-shenpi-reviewer").department.function == "shichang"
+    assert StaffBinding.objects.get(account__username="qh-shichang-reviewer").department.function == "shichang"
     supervisor = StaffBinding.objects.get(account__username="gz-supervisor")
     assert (supervisor.role, supervisor.region_id, supervisor.department) == ("supervisor", "520000", None)
     szr = Enterprise.objects.get(name="盛之瑞新能源科技有限公司")
     assert (szr.status, szr.domicile_id) == ("approved", "630100")
     assert szr.agents.get().account.username == "fan"
-    assert szr.reviewed_by.username == "qh-shenpi-reviewer"
+    assert szr.reviewed_by.username == "qh-shichang-reviewer"
     assert Enterprise.objects.filter(status="pending").count() == 1
     assert set(StaffBinding.objects.values_list("node_id", flat=True)) == {
         "370000",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
-from pydantic import ConfigDict
+from ninja import Field, Router, Schema, Status
 
 from tongban.cases import views
 from tongban.cases.models import Case
@@ -39,7 +39,6 @@ class CaseCreateIn(Schema):
 class ActionIn(Schema):
     """`{"action": ..., "reason": ..., ...}`：其余字段（或 data 对象）作为动作内容。"""
 
-    model_config = ConfigDict(extra="allow")
     action: str = Field(..., description="动作，如 accept、request_correction、decide")
     reason: str = Field("", description="理由或说明")
     data: dict[str, Any] = Field(default_factory=dict, description="动作内容")
@@ -64,7 +63,7 @@ def create(request: HttpRequest, body: CaseCreateIn):
         applicant=applicant,
         enterprise_credit_code=body.enterprise_credit_code,
     )
-    return 201, views.detail(case, actor)
+    return Status(201, views.detail(case, actor))
 
 
 @router.get("", response=dict, summary="我的办件或工作队列")
@@ -107,20 +106,26 @@ def get_case(request: HttpRequest, case_no: str):
 def act(request: HttpRequest, case_no: str, body: ActionIn):
     actor = request_actor(request)
     case = _case(request, case_no)
-    data = {**(body.model_extra or {}), **body.data}
+    # Fields beside action/reason are the action's content (ninja's Schema drops extras, so read them here).
+    raw = json.loads(request.body)
+    extras = {k: v for k, v in raw.items() if k not in ("action", "reason", "data")} if isinstance(raw, dict) else {}
+    data = {**extras, **body.data}
     outcome = do_action(actor, case, body.action, reason=body.reason, data=data)
     return _outcome(outcome, actor)
 
 
 def _outcome(outcome, actor):
     if not outcome.performed:
-        return 202, {
-            "case_no": outcome.case.case_no,
-            "requested_at_node": outcome.requested_at_node,
-            "detail": f"已提交至当前办理节点（{views.node_name(outcome.requested_at_node)}）处理。",
-        }
+        return Status(
+            202,
+            {
+                "case_no": outcome.case.case_no,
+                "requested_at_node": outcome.requested_at_node,
+                "detail": f"已提交至当前办理节点（{views.node_name(outcome.requested_at_node)}）处理。",
+            },
+        )
     case = Case.objects.select_related("item", "item_version").get(pk=outcome.case.pk)
-    return 200, views.detail(case, actor)
+    return Status(200, views.detail(case, actor))
 
 
 @router.post("/{case_no}/materials", response={201: dict}, summary="上传申请材料（multipart：material_code, file）")
@@ -132,14 +137,17 @@ def upload_material(request: HttpRequest, case_no: str):
     if not code or upload is None:
         raise DomainError("upload_invalid", "请以 multipart/form-data 提交 material_code 和 file。", status=400)
     row = add_material(actor, case, material_code=code, filename=upload.name or "", data=upload.read())
-    return 201, {
-        "case_no": case.case_no,
-        "material_code": row.material_code,
-        "filename": row.filename,
-        "size": row.size,
-        "content_type": row.content_type,
-        "sha256": row.sha256,
-    }
+    return Status(
+        201,
+        {
+            "case_no": case.case_no,
+            "material_code": row.material_code,
+            "filename": row.filename,
+            "size": row.size,
+            "content_type": row.content_type,
+            "sha256": row.sha256,
+        },
+    )
 
 
 @router.post("/{case_no}/supplements", response={200: dict, 202: dict}, summary="提交补正材料（字段名为材料编码）")

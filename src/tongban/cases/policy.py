@@ -71,7 +71,13 @@ def _staff_scope(binding) -> Q:
         return Q(handler_departments=binding.department_id) if binding.department_id else Q(pk__in=[])
     if role == "supervisor":
         prefix = _region_prefix(binding.region_id)
-        return Q(owner_department__region_id__startswith=prefix) | Q(submitted_department__region_id__startswith=prefix)
+        scope = Q(owner_department__region__code__startswith=prefix) | Q(
+            submitted_department__region__code__startswith=prefix
+        )
+        if binding.region_id.endswith("0000"):
+            # A provincial supervisor also follows what applicants submitted online at their platform.
+            scope |= Q(submitted_node=binding.node_id)
+        return scope
     if role == "administrator":
         return Q(pk__isnull=False)
     return Q(pk__in=[])

@@ -15,7 +15,7 @@ from tongban import clock
 from tongban.audit.log import record as audit
 from tongban.cases import blobs
 from tongban.cases.derive import ActionRecord, derive
-from tongban.cases.lifecycle import ACTION_LABELS, APPLICANT
+from tongban.cases.lifecycle import ACTION_LABELS, ACTION_RULES, APPLICANT
 from tongban.cases.models import Case, CaseAction, CaseMaterial
 from tongban.cases.numbering import next_case_no
 from tongban.cases.policy import Acting, authorize, is_applicant
@@ -268,7 +268,7 @@ def do_action(
         case = _lock(case)
         acting = authorize(actor, case, action)
         data = _validate_action_data(case, action, reason, data)
-        if acting.role == APPLICANT and case.processing_node != case.node:
+        if ACTION_RULES[action].where == "applicant" and case.processing_node != case.node:
             return _request_at_holder(case, acting, action, reason, data)
         row = _append(case, acting, action, reason, data)
     return ActionOutcome(case=case, performed=True, action=row)
@@ -426,8 +426,6 @@ def _request_at_holder(case: Case, acting: Acting, action: str, reason: str, dat
 
 
 def _validate_action_data(case: Case, action: str, reason: str, data: dict[str, Any]) -> dict[str, Any]:
-    from tongban.cases.lifecycle import ACTION_RULES
-
     if ACTION_RULES[action].needs_reason and not reason.strip():
         raise DomainError("reason_required", f"“{ACTION_LABELS[action]}”须填写理由。", status=422)
     validator = _DATA_VALIDATORS.get(action)

@@ -6,6 +6,7 @@ and that view is audited.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +16,7 @@ from tongban.cases.models import Case, Warning
 from tongban.cases.policy import allowed_actions
 from tongban.cases.services import masked_applicant_id
 from tongban.catalog.models import Mode
+from tongban.clock import CHINA_TZ
 from tongban.identity.actors import Actor
 from tongban.identity.models import StaffRole
 from tongban.regions.models import Department, Node
@@ -28,6 +30,15 @@ WARNING_LABELS = dict(Warning.choices)
 def node_name(code: str) -> str:
     node = Node.objects.filter(code=code).only("name").first()
     return node.name if node else code
+
+
+def _iso(value) -> str | None:
+    """Instants in Beijing time, dates as they are."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(CHINA_TZ).isoformat()
+    return value.isoformat()
 
 
 def _department(department_id: int | None) -> dict[str, Any] | None:
@@ -63,8 +74,8 @@ def summary(case: Case) -> dict[str, Any]:
         "submitted_node": case.submitted_node,
         "owner_node": case.owner_node,
         "processing_node": case.processing_node,
-        "received_at": case.received_at.isoformat() if case.received_at else None,
-        "promised_due": case.promised_due.isoformat() if case.promised_due else None,
+        "received_at": _iso(case.received_at),
+        "promised_due": _iso(case.promised_due),
         "due_provisional": case.due_provisional,
         "warning": case.warning,
         "warning_label": WARNING_LABELS.get(case.warning, ""),
@@ -101,15 +112,15 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
             "delivery": {"node": case.delivery_node, "node_name": node_name(case.delivery_node)},
         },
         "deadlines": {
-            "received_at": case.received_at.isoformat() if case.received_at else None,
-            "owner_received_at": case.owner_received_at.isoformat() if case.owner_received_at else None,
-            "acceptance_due": case.acceptance_due.isoformat() if case.acceptance_due else None,
-            "accepted_at": case.accepted_at.isoformat() if case.accepted_at else None,
-            "promised_due": case.promised_due.isoformat() if case.promised_due else None,
-            "legal_due": case.legal_due.isoformat() if case.legal_due else None,
+            "received_at": _iso(case.received_at),
+            "owner_received_at": _iso(case.owner_received_at),
+            "acceptance_due": _iso(case.acceptance_due),
+            "accepted_at": _iso(case.accepted_at),
+            "promised_due": _iso(case.promised_due),
+            "legal_due": _iso(case.legal_due),
             "provisional": case.due_provisional,
             "paused_working_days": case.paused_working_days,
-            "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+            "decided_at": _iso(case.decided_at),
         },
         "legs": case.legs_state,
         "current_leg": case.current_leg,
@@ -131,7 +142,7 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
                 "seq": a.seq,
                 "action": a.name,
                 "label": ACTION_LABELS.get(a.name, a.name),
-                "at": a.at.isoformat(),
+                "at": _iso(a.at),
                 "actor_name": a.actor_name,
                 "role": a.role,
                 "role_label": ROLE_LABELS.get(a.role, a.role),

@@ -55,6 +55,20 @@ class ItemFile:
 # --- reading and validation ---------------------------------------------------------------------
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves an impossible date (2021-13-01) as text, so validation can name its field."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def item_paths(content_dir: Path) -> list[Path]:
     folder = content_dir / ITEMS_DIR
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
@@ -83,7 +97,7 @@ def read_catalog(content_dir: Path) -> list[ItemFile]:
 
 def parse_item_file(path: Path, display: str) -> ItemSpec:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ContentError([f"{display}：YAML 格式错误：{_yaml_problem(exc)}"]) from None
     except UnicodeDecodeError:

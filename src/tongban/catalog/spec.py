@@ -93,7 +93,9 @@ def _pattern(regex: re.Pattern[str], message: str) -> BeforeValidator:
 
 
 ItemCode = Annotated[str, _pattern(ITEM_CODE_RE, "事项编码只能由字母、数字、点和连字符组成，长度 3–40")]
-Identifier = Annotated[str, _pattern(IDENTIFIER_RE, "必须是以小写字母开头、由小写字母、数字和下划线组成的标识，最长 32 位")]
+Identifier = Annotated[
+    str, _pattern(IDENTIFIER_RE, "必须是以小写字母开头、由小写字母、数字和下划线组成的标识，最长 32 位")
+]
 NodeCode = Annotated[str, _pattern(NODE_CODE_RE, "节点编码必须是 000000 或省级区划代码（如 110000）")]
 
 
@@ -225,7 +227,9 @@ def _check_versions(item: ItemSpec) -> list[Problem]:
     seen: dict[int, int] = {}
     for index, version in enumerate(item.versions):
         if version.version in seen:
-            problems.append((f"versions[{index}].version", f"版本号 {version.version} 与 versions[{seen[version.version]}] 重复"))
+            problems.append(
+                (f"versions[{index}].version", f"版本号 {version.version} 与 versions[{seen[version.version]}] 重复")
+            )
         seen.setdefault(version.version, index)
         if version.valid_until is not None and version.valid_until <= version.valid_from:
             problems.append((f"versions[{index}].valid_until", "失效日期必须晚于生效日期"))
@@ -337,14 +341,18 @@ def _check_coverage(path: str, coverage: CoverageSpec, versions: list[VersionSpe
             problems.append((f"{path}.nodes", "节点列表不能为空；所有节点请写 all"))
         for index, node in enumerate(coverage.nodes):
             if not isinstance(node, str) or not NODE_CODE_RE.match(node):
-                problems.append((f"{path}.nodes[{index}]", "节点编码必须是 000000 或省级区划代码（如 110000），并加引号"))
+                problems.append(
+                    (f"{path}.nodes[{index}]", "节点编码必须是 000000 或省级区划代码（如 110000），并加引号")
+                )
         problems += _duplicates(path, "nodes", coverage.nodes, "节点")
     problems += _duplicates(path, "modes", coverage.modes, "办理模式")
     if coverage.valid_until is not None and coverage.valid_until <= coverage.valid_from:
         problems.append((f"{path}.valid_until", "失效日期必须晚于生效日期"))
     for step, days in coverage.proxy_handover_days.items():
         if step not in HANDOVER_STEPS:
-            problems.append((f"{path}.proxy_handover_days.{step}", "交接环节必须是 push、mail、recheck、result_mail 之一"))
+            problems.append(
+                (f"{path}.proxy_handover_days.{step}", "交接环节必须是 push、mail、recheck、result_mail 之一")
+            )
         elif days < 0:
             problems.append((f"{path}.proxy_handover_days.{step}", "工作日数不能为负数"))
     problems += _check_unverified(f"{path}.unverified", coverage.unverified, COVERAGE_FIELDS)
@@ -359,7 +367,12 @@ def _check_coverage_modes(path: str, coverage: CoverageSpec, versions: list[Vers
         if _overlaps(coverage.valid_from, coverage.valid_until, v.valid_from, v.valid_until)
     ]
     if not overlapping:
-        return [(f"{path}.valid_from", f"通办期间 {_period(coverage.valid_from, coverage.valid_until)} 内没有有效的事项版本")]
+        return [
+            (
+                f"{path}.valid_from",
+                f"通办期间 {_period(coverage.valid_from, coverage.valid_until)} 内没有有效的事项版本",
+            )
+        ]
     problems: list[Problem] = []
     for index, version in overlapping:
         extra = [m for m in coverage.modes if m not in version.modes]
