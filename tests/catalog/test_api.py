@@ -139,3 +139,7 @@ def test_guide_before_any_version_is_not_in_force(client):
     response = client.get(f"{URL}/TB-minzheng-001", {"on": "2020-01-01"})
     assert response.status_code == 422
     assert response.json()["code"] == "item_not_in_force"
+
+
+def test_search_by_code(client):
+    assert codes(client.get(URL, {"q": "TB-renshe-001"})) == {"TB-renshe-001"}

@@ -35,6 +35,7 @@ VALID_ITEM: dict[str, Any] = {
             "form_fields": [
                 {"name": "kind", "label": "类别", "type": "choice", "required": True, "choices": ["甲", "乙"]},
                 {"name": "destination_region", "label": "转入地", "type": "region", "required": True},
+                {"name": "origin_region", "label": "转出地", "type": "region", "required": True},
             ],
             "materials": [
                 {"code": "id_card", "name": "居民身份证", "requirement": "required", "form": "original"},
@@ -230,6 +231,18 @@ BROKEN_CASES = [
         "unknown unverified field",
         lambda i: _version(i).update(unverified=["colour"]),
         "content/items/x.yaml: versions[0].unverified[0]：“colour”不是本节中的字段名",
+    ),
+    (
+        "jurisdiction fact not in the form",
+        lambda i: _version(i)["form_fields"].pop(1),
+        "content/items/x.yaml: versions[0].form_fields：管辖规则或联办环节需要表单中有 region 类型的字段"
+        "“destination_region”",
+    ),
+    (
+        "origin leg needs origin_region",
+        lambda i: _version(i)["form_fields"].pop(2),
+        "content/items/x.yaml: versions[0].form_fields：管辖规则或联办环节需要表单中有 region 类型的字段"
+        "“origin_region”",
     ),
     (
         "unknown node",

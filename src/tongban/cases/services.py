@@ -76,9 +76,9 @@ def create_case(
     today = clock.today()
     with transaction.atomic():
         version = resolve_item_version(item_code, node, today, mode)
+        who = _who_applies(actor, version, mode, applicant, enterprise_credit_code)
         cleaned = validate_form(version, form)
         all_facts = {**cleaned, **(facts or {})}
-        who = _who_applies(actor, version, mode, applicant, enterprise_credit_code)
         window_department = _window_department(actor) if mode == "proxy" else None
         region = owner_region(version, all_facts)
         owner_department = department_for(region, version.item.department_function)

@@ -187,10 +187,11 @@ def _in_force(on: dt.date) -> Q:
 
 
 def _name_filter(q: str) -> Q:
+    match = Q(name__icontains=q) | Q(code__icontains=q)
     if is_pinyin_query(q):
         key = q.replace(" ", "").lower()
-        return Q(name_initials__contains=key) | Q(name_pinyin__contains=key) | Q(code__icontains=q)
-    return Q(name__icontains=q)
+        match |= Q(name_initials__contains=key) | Q(name_pinyin__contains=key)
+    return match
 
 
 def _offered_modes(on: dt.date, node: str | None) -> dict[str, set[str]]:

@@ -374,7 +374,7 @@ def _remove_items_not_in(codes: set[str], stats: Counter[str]) -> list[str]:
     errors: list[str] = []
     for item in Item.objects.exclude(code__in=codes):
         try:
-            item.coverage.all().delete()
+            stats["deleted"] += item.coverage.all().delete()[0]
             _delete(list(item.versions.all()), stats)
             _delete([item], stats)
         except ProtectedError:

@@ -11,22 +11,11 @@ from typing import Any
 from django.db.models import Q
 
 from tongban.catalog.models import Coverage, Item, ItemVersion, JurisdictionRule, Leg, Material, Mode
-from tongban.catalog.spec import DEFAULT_HANDOVER_DAYS
+from tongban.catalog.spec import DEFAULT_HANDOVER_DAYS, RULE_FACTS
 from tongban.errors import DomainError, NotFound
 from tongban.identity.validators import validate_citizen_id, validate_credit_code
 from tongban.regions.models import Node, Region
 
-# The fact that decides the owning region under each jurisdiction rule.
-RULE_FACTS = {
-    JurisdictionRule.HUKOU: "hukou_region",
-    JurisdictionRule.INSURED: "insured_region",
-    JurisdictionRule.FUND: "fund_region",
-    JurisdictionRule.DOMICILE: "domicile_region",
-    JurisdictionRule.PROPERTY: "property_region",
-    JurisdictionRule.RESIDENCE_PERMIT: "residence_permit_region",
-    JurisdictionRule.DESTINATION: "destination_region",
-    JurisdictionRule.APPLICANT_CHOICE: "chosen_region",
-}
 FACT_LABELS = {
     "hukou_region": "户籍地",
     "insured_region": "参保地",

@@ -38,6 +38,19 @@ FIELD_TYPE_LABELS = {
     "boolean": "是/否",
 }
 
+# The form field (a region code) that decides the owning region under each jurisdiction rule.
+RULE_FACTS = {
+    JurisdictionRule.HUKOU: "hukou_region",
+    JurisdictionRule.INSURED: "insured_region",
+    JurisdictionRule.FUND: "fund_region",
+    JurisdictionRule.DOMICILE: "domicile_region",
+    JurisdictionRule.PROPERTY: "property_region",
+    JurisdictionRule.RESIDENCE_PERMIT: "residence_permit_region",
+    JurisdictionRule.DESTINATION: "destination_region",
+    JurisdictionRule.APPLICANT_CHOICE: "chosen_region",
+}
+PLACE_FACTS = {"destination": "destination_region", "origin": "origin_region"}
+
 ITEM_CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{2,39}$")
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 NODE_CODE_RE = re.compile(r"^\d{2}0000$")
@@ -259,6 +272,7 @@ def _check_version(path: str, version: VersionSpec) -> list[Problem]:
     for index, material in enumerate(version.materials):
         problems += _check_material(f"{path}.materials[{index}]", material, fields)
     problems += _check_legs(path, version)
+    problems += _check_facts(path, version, fields)
     problems += _check_limits(path, version)
     problems += _check_unverified(f"{path}.unverified", version.unverified, VERSION_FIELDS)
     return problems
@@ -316,6 +330,20 @@ def _check_legs(path: str, version: VersionSpec) -> list[Problem]:
     if orders != list(range(1, len(orders) + 1)):
         return [(f"{path}.legs", "联办环节的 order 必须从 1 开始依次编号")]
     return []
+
+
+def _check_facts(path: str, version: VersionSpec, fields: Mapping[str, FormFieldSpec]) -> list[Problem]:
+    """The form must carry every region the jurisdiction rule and the legs need, as region fields."""
+    needed = {RULE_FACTS[JurisdictionRule(version.jurisdiction_rule)]}
+    needed |= {PLACE_FACTS[leg.place] for leg in version.legs if leg.place in PLACE_FACTS}
+    problems: list[Problem] = []
+    for name in sorted(needed):
+        field = fields.get(name)
+        if field is None or field.type != "region":
+            problems.append(
+                (f"{path}.form_fields", f"管辖规则或联办环节需要表单中有 region 类型的字段“{name}”，用于确定办理地")
+            )
+    return problems
 
 
 def _check_limits(path: str, version: VersionSpec) -> list[Problem]:
