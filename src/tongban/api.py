@@ -25,8 +25,7 @@ api = NinjaAPI(
     title="通办 跨省通办平台 API",
     version="1",
     description=(
-        "统一身份认证、事项目录、跨省办件与办理时限。"
-        "错误按 RFC 9457 返回 problem+json，含稳定的 code 与中文 detail。"
+        "统一身份认证、事项目录、跨省办件与办理时限。错误按 RFC 9457 返回 problem+json，含稳定的 code 与中文 detail。"
     ),
     renderer=ChineseJSONRenderer(),
     urls_namespace="api-v1",

@@ -29,9 +29,9 @@ def online_case():
 
     def make(submit: bool = True) -> SimpleNamespace:
         applicant = Api("zhengchuilu", node="330000")
-        case_no = ok(applicant.post("/cases", {"item_code": "TB-yibao-002", "mode": "online", "form": ONLINE_FORM}), 201)[
-            "case_no"
-        ]
+        case_no = ok(
+            applicant.post("/cases", {"item_code": "TB-yibao-002", "mode": "online", "form": ONLINE_FORM}), 201
+        )["case_no"]
         for code in ("id_card", "commitment"):
             ok(applicant.upload(case_no, code), 201)
         if submit:

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import pytest
 from django.test import override_settings
-from support import Api, dispatch, ok, problem
 
+from support import Api, dispatch, ok, problem
 from tongban.audit.models import AuditEntry
 from tongban.cases.models import Case, CaseAction, CaseMaterial
 from tongban.exchange.models import OutboxMessage
@@ -57,8 +57,11 @@ def test_item_not_in_force_on_that_date(fixed_clock):
     fixed_clock.set(dt.datetime(2021, 6, 1, 9, 0))  # 医保关系转移接续 starts 2021-11-01
     api = Api("zhangtao", node="370000")
     with nothing_written():
-        problem(api.post("/cases", {"item_code": "TB-yibao-001", "mode": "multi_place", "form": {}}), 422,
-                "item_not_in_force")
+        problem(
+            api.post("/cases", {"item_code": "TB-yibao-001", "mode": "multi_place", "form": {}}),
+            422,
+            "item_not_in_force",
+        )
 
 
 def test_mode_not_offered():
@@ -129,8 +132,7 @@ def test_window_must_verify_identity_first():
 def test_enterprise_application_needs_an_approved_agency():
     # lina is the agent of a PENDING enterprise: she cannot apply in its name.
     lina = Api("lina", node="630000")
-    body = {"item_code": "TB-ziran-002", "mode": "online", "enterprise_credit_code": "91630100MA7L8N5C5L",
-            "form": {}}
+    body = {"item_code": "TB-ziran-002", "mode": "online", "enterprise_credit_code": "91630100MA7L8N5C5L", "form": {}}
     with nothing_written():
         problem(lina.post("/cases", body), 403, "enterprise_not_authorized")
 
@@ -216,7 +218,10 @@ def test_decision_needs_reasons_when_denying(online_case):
     with nothing_written():
         problem(case.approver.act(case.case_no, "decide", outcome="deny"), 422, "reasons_required")
         problem(case.approver.act(case.case_no, "decide", outcome="maybe"), 422, "outcome_invalid")
-    denied = ok(case.approver.act(case.case_no, "decide", reason="不符合备案条件", outcome="deny",
-                                  legal_basis="医保发〔2022〕22号"))
+    denied = ok(
+        case.approver.act(
+            case.case_no, "decide", reason="不符合备案条件", outcome="deny", legal_basis="医保发〔2022〕22号"
+        )
+    )
     assert "行政复议" in denied["timeline"][-1]["data"]["remedy"]
     dispatch()

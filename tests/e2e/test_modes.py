@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from support import Api, dispatch, ok, problem
-
 from tongban.cases.models import Case
 from tongban.cases.services import derive_case
 

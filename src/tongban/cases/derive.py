@@ -157,7 +157,8 @@ def _compute_deadlines(d: Derived, limits: dict[str, Any], today: dt.date) -> No
     if d.owner_received_at is not None:
         due = add_working_days(local_date(d.owner_received_at), ACCEPTANCE_WORKING_DAYS)
         d.acceptance_due = due.date
-        dues.append(due)
+        if d.accepted_at is None:  # once accepted, the acceptance deadline no longer matters
+            dues.append(due)
     if d.accepted_at is not None:
         start = local_date(d.accepted_at)
         pause, extension = d.paused_working_days, d.extension_working_days
