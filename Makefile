@@ -35,8 +35,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests tools
 	$(VENV)/bin/ruff format --check src tests tools
 
-bench: content
-	$(VENV)/bin/python -m tongban.bench
+bench: $(STAMP)
+	$(VENV)/bin/python -m tongban.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

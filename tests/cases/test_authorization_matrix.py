@@ -116,3 +116,19 @@ def test_matrix_over_roles_nodes_and_actions(window_reviewer):
     # Visibility: at each actor's own node.
     seen = {name for name in ACTORS if visible_cases(_actor(name)).filter(case_no=case_no).exists()}
     assert seen == VISIBLE
+
+
+def test_transition_table_agrees_with_the_state_machine():
+    from statemachine.exceptions import TransitionNotAllowed
+
+    from tongban.cases.lifecycle import ACTION_LABELS, TRANSITIONS, CaseLifecycle
+
+    for state in CaseLifecycle.states:
+        for action in ACTION_LABELS:
+            machine = CaseLifecycle(start_value=state.value)
+            try:
+                machine.send(action)
+            except TransitionNotAllowed:
+                assert (state.value, action) not in TRANSITIONS
+            else:
+                assert TRANSITIONS[(state.value, action)] == machine.current_state_value

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from statemachine import State, StateMachine
-from statemachine.exceptions import TransitionNotAllowed
 
 from tongban.errors import Conflict
 
@@ -132,22 +131,36 @@ STATUS_LABELS = {s.value: s.name for s in CaseLifecycle.states}
 TERMINAL = frozenset({"not_accepted", "delivered", "withdrawn"})
 
 
+def _transition_table() -> dict[tuple[str, str], str]:
+    """(status, action) → next status, read once from the machine's definition.
+
+    Replaying a case's history asks this for every action; instantiating the machine each time would
+    dominate the cost of a write, while the answers are those of the machine itself.
+    """
+    table: dict[tuple[str, str], str] = {}
+    for state in CaseLifecycle.states:
+        for transition in state.transitions:
+            for event in transition.events:
+                table[(str(transition.source.value), str(event))] = str(transition.target.value)
+    return table
+
+
+TRANSITIONS = _transition_table()
+
+
 def next_status(current: str, action: str) -> str:
     """The status after `action`, or Conflict if the lifecycle does not allow it now."""
     if action not in ACTION_LABELS:
         raise Conflict("action_unknown", f"未知的办件动作：{action}", status=422)
-    machine = CaseLifecycle(start_value=current)
-    try:
-        machine.send(action)
-    except TransitionNotAllowed:
+    target = TRANSITIONS.get((current, action))
+    if target is None:
         label = STATUS_LABELS.get(current, current)
         raise Conflict(
             "action_not_allowed_in_state",
             f"办件当前状态为“{label}”，不能执行“{ACTION_LABELS[action]}”。",
-        ) from None
-    return str(machine.current_state_value)
+        )
+    return target
 
 
 def possible_actions(current: str) -> list[str]:
-    machine = CaseLifecycle(start_value=current)
-    return [event.id for event in machine.allowed_events]
+    return [action for (status, action) in TRANSITIONS if status == current]

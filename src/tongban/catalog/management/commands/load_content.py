@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from tongban.catalog.loader import COUNT_LABELS, ContentError
+from tongban.regions.content import RegionContentError
+from tongban.worktime.schedule import ScheduleError
 
 # In dependency order: coverage refers to nodes, deadlines to holidays.
 STEPS = (
@@ -42,8 +44,10 @@ class Command(BaseCommand):
                 for label, module, name in STEPS:
                     counts = _loader(module, name)(folder)
                     self.stdout.write(f"{label}：{self._format(counts)}")
-        except ContentError as exc:
+        except (ContentError, RegionContentError) as exc:
             raise CommandError("内容有误，未做任何修改：\n" + "\n".join(exc.errors)) from None
+        except ScheduleError as exc:
+            raise CommandError(f"节假日安排有误，未做任何修改：{exc}") from None
         self.stdout.write(self.style.SUCCESS(f"内容装载完成：{folder}"))
 
     @staticmethod
