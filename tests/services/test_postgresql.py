@@ -1,0 +1,43 @@
+"""The same platform on PostgreSQL: DATABASE_URL selects it. The three modes and the lifecycle tests
+run again, end to end through HTTP, against a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import POSTGRES_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.services
+def test_modes_and_lifecycle_on_postgresql(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": POSTGRES_URL,
+        "TONGBAN_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--create-db",
+            "tests/e2e",
+            "tests/cases/test_lifecycle.py",
+            "tests/cases/test_authorization_matrix.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
