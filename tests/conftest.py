@@ -10,7 +10,6 @@ import pytest
 from tongban import clock as clock_module
 from tongban.clock import CHINA_TZ, FixedClock
 
-
 POSTGRES_URL = os.environ.get("TONGBAN_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
