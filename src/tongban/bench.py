@@ -77,110 +77,83 @@ def _actor(username: str, node: str):
     return actor_for_account(Account.objects.get(username=username), node)
 
 
+def _create(mode: str, i: int):
+    """Open a case from the mode's story and attach its materials; returns (case, submitter, story)."""
+    from tongban.cases.services import ApplicantInput, add_material, create_case
+    from tongban.stories import story
+
+    told = story(mode)
+    request = told["request"]
+    submitter = _actor(told["user"], told["node"])
+    applicant = request.get("applicant")
+    case = create_case(
+        submitter,
+        item_code=request["item_code"],
+        mode=request["mode"],
+        form=request["form"],
+        applicant=ApplicantInput(**applicant) if applicant else None,
+        enterprise_credit_code=request.get("enterprise_credit_code", ""),
+    )
+    for code in told["materials"]:
+        add_material(submitter, case, material_code=code, filename=f"{code}{i}.pdf", data=PDF + f"{code}{i}".encode())
+    return case, submitter, told
+
+
 def _online(i: int) -> None:
-    from tongban.cases.services import add_material, create_case, do_action
+    from tongban.cases.services import do_action
     from tongban.exchange.dispatcher import run_until_idle
 
-    applicant = _actor("zhengchuilu", "330000")
-    case = create_case(
-        applicant,
-        item_code="TB-yibao-002",
-        mode="online",
-        form={
-            "applicant_name": "郑垂禄",
-            "applicant_id_number": "520324197806230536",
-            "phone": "13800001234",
-            "insured_region": "520324",
-            "treatment_region": "331024",
-            "filing_kind": "异地安置退休人员",
-            "start_date": "2025-06-09",
-        },
-    )
-    add_material(applicant, case, material_code="id_card", filename=f"id{i}.pdf", data=PDF + str(i).encode())
+    case, applicant, told = _create("online", i)
     do_action(applicant, case, "submit")
     run_until_idle()
-    _owner_steps(case.case_no, "520000", "gz-yibao-reviewer", "gz-yibao-approver", "online")
+    _owner_steps(case.case_no, told, {"method": "online"})
 
 
 def _proxy(i: int) -> None:
-    from tongban.cases.services import ApplicantInput, add_material, create_case, do_action
+    from tongban.cases.services import do_action
     from tongban.exchange.dispatcher import run_until_idle
 
-    clerk = _actor("hlj-shichang-clerk", "230000")
-    case = create_case(
-        clerk,
-        item_code="TB-shichang-001",
-        mode="proxy",
-        applicant=ApplicantInput("樊女士", "230183197504102029", identity_verified=True, username="fan"),
-        enterprise_credit_code="91630100MA7K2Q3H85",
-        form={
-            "application_kind": "遗失补领",
-            "enterprise_name": "盛之瑞新能源科技有限公司",
-            "credit_code": "91630100MA7K2Q3H85",
-            "domicile_region": "630100",
-            "agent_name": "樊女士",
-            "agent_id_number": "230183197504102029",
-            "phone": "13900002345",
-        },
-    )
-    for code in ("application", "agent_id_card", "authorisation"):
-        add_material(clerk, case, material_code=code, filename=f"{code}{i}.pdf", data=PDF + f"{code}{i}".encode())
+    case, clerk, told = _create("proxy", i)
     do_action(clerk, case, "submit")
     do_action(clerk, case, "check_form", data={"identity_verified": True, "form_complete": True})
     do_action(clerk, case, "forward", data={"waybill": {"carrier": "EMS", "number": f"E{i:09d}"}})
     run_until_idle()
-    _owner_steps(case.case_no, "630000", "qh-shichang-reviewer", "qh-shichang-approver", "mail")
+    _owner_steps(case.case_no, told, {"method": "mail", "waybill": {"carrier": "EMS", "number": f"R{i:09d}"}})
 
 
 def _multi_place(i: int) -> None:
     from tongban.cases.models import Case
-    from tongban.cases.services import add_material, create_case, do_action
+    from tongban.cases.services import do_action
     from tongban.exchange.dispatcher import run_until_idle
 
-    applicant = _actor("zhangtao", "370000")
-    case = create_case(
-        applicant,
-        item_code="TB-renshe-001",
-        mode="multi_place",
-        form={
-            "applicant_name": "张涛",
-            "applicant_id_number": "110105196203152013",
-            "phone": "13700003456",
-            "origin_region": "110000",
-            "destination_region": "370100",
-            "applicant_kind": "参保人员本人申请",
-        },
-    )
-    for code in ("id_card", "application", "payment_certificate"):
-        add_material(applicant, case, material_code=code, filename=f"{code}{i}.pdf", data=PDF + f"{code}{i}".encode())
+    case, applicant, told = _create("multi_place", i)
     do_action(applicant, case, "submit")
     run_until_idle()
-    jinan, beijing = _actor("sd-renshe-reviewer", "370000"), _actor("bj-renshe-reviewer", "110000")
+    here = _actor(told["reviewer"], told["node"])
     for step in ("accept", "start_review", "complete_leg"):
-        do_action(jinan, Case.objects.get(node="370000", case_no=case.case_no), step)
+        do_action(here, Case.objects.get(node=told["node"], case_no=case.case_no), step)
     run_until_idle()
-    do_action(beijing, Case.objects.get(node="110000", case_no=case.case_no), "complete_leg")
+    origin = Case.objects.get(node=told["origin_node"], case_no=case.case_no)
+    do_action(_actor(told["origin_reviewer"], told["origin_node"]), origin, "complete_leg")
     run_until_idle()
-    here = Case.objects.get(node="370000", case_no=case.case_no)
-    do_action(_actor("sd-renshe-approver", "370000"), here, "decide", data={"outcome": "approve"})
-    do_action(jinan, here, "deliver", data={"method": "online"})
+    case = Case.objects.get(node=told["node"], case_no=case.case_no)
+    do_action(_actor(told["approver"], told["node"]), case, "decide", data={"outcome": "approve"})
+    do_action(here, case, "deliver", data={"method": "online"})
     run_until_idle()
 
 
-def _owner_steps(case_no: str, node: str, reviewer: str, approver: str, method: str) -> None:
+def _owner_steps(case_no: str, told: dict, delivery: dict) -> None:
     from tongban.cases.models import Case
     from tongban.cases.services import do_action
     from tongban.exchange.dispatcher import run_until_idle
 
-    review, decide = _actor(reviewer, node), _actor(approver, node)
+    node = told["owner_node"]
+    review, decide = _actor(told["reviewer"], node), _actor(told["approver"], node)
     case = Case.objects.get(node=node, case_no=case_no)
     do_action(review, case, "accept")
     do_action(review, case, "start_review")
     do_action(decide, case, "decide", data={"outcome": "approve"})
-    data = {"method": method}
-    if method == "mail":
-        data["waybill"] = {"carrier": "EMS", "number": "R123"}
-    do_action(review, case, "deliver", data=data)
+    do_action(review, case, "deliver", data=delivery)
     run_until_idle()
 
 

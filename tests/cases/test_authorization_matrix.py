@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from support import DEMO_PASSWORD, Api, dispatch, ok
 from tongban.cases.lifecycle import ACTION_RULES
 from tongban.cases.models import Case
 from tongban.cases.policy import authorize, visible_cases
@@ -19,6 +18,7 @@ from tongban.identity.models import Account, StaffBinding
 from tongban.regions.queries import department_for
 
 from .test_bad_input import _proxy_body
+from support import DEMO_PASSWORD, Api, dispatch, ok
 
 A, B = "230000", "630000"
 ACTORS = {

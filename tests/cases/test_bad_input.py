@@ -8,12 +8,14 @@ from contextlib import contextmanager
 import pytest
 from django.test import override_settings
 
-from support import Api, dispatch, ok, problem
 from tongban.audit.models import AuditEntry
 from tongban.cases.models import Case, CaseAction, CaseMaterial
 from tongban.exchange.models import OutboxMessage
+from tongban.stories import story
 
-from .conftest import ONLINE_FORM
+from support import Api, dispatch, ok, problem
+
+ONLINE_FORM = story("online")["request"]["form"]
 
 TABLES = (Case, CaseAction, CaseMaterial, OutboxMessage, AuditEntry)
 
@@ -26,7 +28,7 @@ def nothing_written():
 
 
 def _create(api: Api, **overrides):
-    body = {"item_code": "TB-yibao-002", "mode": "online", "form": dict(ONLINE_FORM)}
+    body = story("online")["request"]
     body.update(overrides)
     return api.post("/cases", body)
 
@@ -92,21 +94,9 @@ def test_unknown_node_header():
 
 
 def _proxy_body(**applicant):
-    return {
-        "item_code": "TB-shichang-001",
-        "mode": "proxy",
-        "applicant": {"name": "樊女士", "id_number": "230183197504102029", "identity_verified": True, **applicant},
-        "enterprise_credit_code": "91630100MA7K2Q3H85",
-        "form": {
-            "application_kind": "遗失补领",
-            "enterprise_name": "盛之瑞新能源科技有限公司",
-            "credit_code": "91630100MA7K2Q3H85",
-            "domicile_region": "630100",
-            "agent_name": "樊女士",
-            "agent_id_number": "230183197504102029",
-            "phone": "13900002345",
-        },
-    }
+    body = story("proxy")["request"]
+    body["applicant"].update(applicant)
+    return body
 
 
 def test_invalid_id_number_at_the_window():

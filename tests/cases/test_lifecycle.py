@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from support import Api, dispatch, ok, problem
 from tongban.cases.models import Case
 from tongban.cases.services import derive_case
 from tongban.cases.sweep import sweep
 from tongban.worktime.calendar import add_working_days
+
+from support import Api, dispatch, ok, problem
 
 
 def _owner_copy(case_no: str) -> Case:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from support import Api, dispatch, ok, problem
 from tongban.cases.models import Case
 from tongban.cases.services import derive_case
+from tongban.stories import story
+
+from support import Api, dispatch, ok, problem
 
 
 def _timeline(case: dict) -> list[str]:
@@ -16,25 +18,7 @@ def _timeline(case: dict) -> list[str]:
 def test_online_mode_applicant_in_zhejiang_insured_in_guizhou(fixed_clock):
     """全程网办: 郑垂禄 works in 浙江仙居 and files 异地就医备案 with his insurer in 贵州正安."""
     applicant = Api("zhengchuilu", node="330000")
-    created = ok(
-        applicant.post(
-            "/cases",
-            {
-                "item_code": "TB-yibao-002",
-                "mode": "online",
-                "form": {
-                    "applicant_name": "郑垂禄",
-                    "applicant_id_number": "520324197806230536",
-                    "phone": "13800001234",
-                    "insured_region": "520324",
-                    "treatment_region": "331024",
-                    "filing_kind": "常驻异地工作人员",
-                    "start_date": "2025-06-09",
-                },
-            },
-        ),
-        201,
-    )
+    created = ok(applicant.post("/cases", story("online")["request"]), 201)
     case_no = created["case_no"]
     assert case_no.startswith("33000020250609")
     assert created["status"] == "draft"
@@ -82,32 +66,7 @@ def test_online_mode_applicant_in_zhejiang_insured_in_guizhou(fixed_clock):
 def test_proxy_mode_heilongjiang_window_for_a_qinghai_licence(fixed_clock):
     """异地代收代办: 樊女士 at the 尚志 window gets her 西宁 business licence replaced."""
     clerk = Api("hlj-shichang-clerk", node="230000")
-    created = ok(
-        clerk.post(
-            "/cases",
-            {
-                "item_code": "TB-shichang-001",
-                "mode": "proxy",
-                "applicant": {
-                    "name": "樊女士",
-                    "id_number": "230183197504102029",
-                    "identity_verified": True,
-                    "username": "fan",
-                },
-                "enterprise_credit_code": "91630100MA7K2Q3H85",
-                "form": {
-                    "application_kind": "遗失补领",
-                    "enterprise_name": "盛之瑞新能源科技有限公司",
-                    "credit_code": "91630100MA7K2Q3H85",
-                    "domicile_region": "630100",
-                    "agent_name": "樊女士",
-                    "agent_id_number": "230183197504102029",
-                    "phone": "13900002345",
-                },
-            },
-        ),
-        201,
-    )
+    created = ok(clerk.post("/cases", story("proxy")["request"]), 201)
     case_no = created["case_no"]
     assert created["jurisdiction"]["submitted"]["node"] == "230000"
     assert created["jurisdiction"]["owner"]["node"] == "630000"
@@ -149,24 +108,7 @@ def test_proxy_mode_heilongjiang_window_for_a_qinghai_licence(fixed_clock):
 def test_multi_place_pension_transfer_beijing_to_jinan(fixed_clock):
     """多地联办: 张涛 moves his pension from 北京 to 济南; he deals with 济南 only."""
     applicant = Api("zhangtao", node="370000")
-    created = ok(
-        applicant.post(
-            "/cases",
-            {
-                "item_code": "TB-renshe-001",
-                "mode": "multi_place",
-                "form": {
-                    "applicant_name": "张涛",
-                    "applicant_id_number": "110105196203152013",
-                    "phone": "13700003456",
-                    "origin_region": "110000",
-                    "destination_region": "370100",
-                    "applicant_kind": "参保人员本人申请",
-                },
-            },
-        ),
-        201,
-    )
+    created = ok(applicant.post("/cases", story("multi_place")["request"]), 201)
     case_no = created["case_no"]
     assert [(leg["node"], leg["limit"]) for leg in created["legs"]] == [("370000", 15), ("110000", 15), ("370000", 15)]
     for code in ("id_card", "application", "payment_certificate"):

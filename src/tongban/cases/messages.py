@@ -9,12 +9,13 @@ from typing import Any
 
 from django.db import transaction
 
+from tongban import clock
 from tongban.audit.log import record as audit
 from tongban.cases import blobs
 from tongban.cases.lifecycle import next_status
 from tongban.cases.models import Case, CaseAction
 from tongban.cases.policy import Acting
-from tongban.cases.services import _append, _store_action_materials, _validate_action_data, refresh
+from tongban.cases.services import _append, _store_action_materials, _validate_action_data, refresh, save_materials
 from tongban.catalog.models import ItemVersion
 from tongban.errors import DomainError
 from tongban.exchange import outbox
@@ -66,20 +67,7 @@ def on_case_created(envelope: Envelope) -> None:
         legs_state=snap["legs"],
     )
     case.handler_departments.set(snap["handler_department_ids"])
-    from tongban.cases.models import CaseMaterial
-
-    for m in snap["materials"]:
-        CaseMaterial.objects.create(
-            case=case,
-            material_code=m["code"],
-            sha256=m["sha256"],
-            size=m["size"],
-            content_type=m["content_type"],
-            filename=m["filename"],
-            uploaded_at=dt.datetime.fromisoformat(m["uploaded_at"]),
-            uploaded_by=m["uploaded_by"],
-            supplement=m["supplement"],
-        )
+    save_materials(case, snap["materials"], at=case.received_at or clock.now(), by=case.submitted_by)
     for action in snap["actions"]:
         _insert_action(case, action)
     refresh(case)

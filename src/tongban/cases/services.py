@@ -361,18 +361,29 @@ def _append(case: Case, acting: Acting, action: str, reason: str, data: dict[str
 
 
 def _store_action_materials(case: Case, row: CaseAction) -> None:
-    for material in row.data.get("materials", []):
-        CaseMaterial.objects.create(
+    save_materials(
+        case, row.data.get("materials", []), at=row.at, by=row.actor, supplement=row.name == "complete_correction"
+    )
+
+
+def save_materials(
+    case: Case, materials: list[dict[str, Any]], *, at: dt.datetime, by: str, supplement: bool = False
+) -> None:
+    """Material rows from their metadata (an action's data or a replicated snapshot)."""
+    CaseMaterial.objects.bulk_create(
+        CaseMaterial(
             case=case,
-            material_code=material["code"],
-            sha256=material["sha256"],
-            size=material["size"],
-            content_type=material["content_type"],
-            filename=material["filename"],
-            uploaded_at=row.at,
-            uploaded_by=row.actor,
-            supplement=row.name == "complete_correction",
+            material_code=m["code"],
+            sha256=m["sha256"],
+            size=m["size"],
+            content_type=m["content_type"],
+            filename=m["filename"],
+            uploaded_at=dt.datetime.fromisoformat(m["uploaded_at"]) if "uploaded_at" in m else at,
+            uploaded_by=m.get("uploaded_by", by),
+            supplement=m.get("supplement", supplement),
         )
+        for m in materials
+    )
 
 
 def _replicate(case: Case, row: CaseAction) -> None:
