@@ -169,3 +169,16 @@ def test_the_applicant_sees_their_cases_without_naming_a_node(online_case):
     listed = ok(Api("zhengchuilu").get("/cases"))
     assert [c["case_no"] for c in listed["items"]] == [case.case_no]
     assert listed["items"][0]["node"] == "330000"
+
+
+def test_a_request_the_holder_refuses_comes_back_as_a_notice(online_case):
+    case = online_case()
+    # The applicant asks to withdraw; before the request is applied the owner decides.
+    assert case.applicant.act(case.case_no, "withdraw", reason="改在参保地办理").status_code == 202
+    ok(case.reviewer.act(case.case_no, "accept"))
+    ok(case.reviewer.act(case.case_no, "start_review"))
+    ok(case.approver.act(case.case_no, "decide", outcome="approve"))
+    dispatch()
+    seen = case.applicant.case(case.case_no)
+    assert seen["status"] == "decided"
+    assert [(n["action"], n["code"]) for n in seen["notices"]] == [("withdraw", "action_not_allowed_in_state")]

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from tongban.audit.log import record as audit
+from tongban.audit.models import AuditEntry
 from tongban.cases.lifecycle import ACTION_LABELS, STATUS_LABELS
 from tongban.cases.models import Case, Warning
 from tongban.cases.policy import allowed_actions
@@ -153,5 +154,23 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
             }
             for a in case.actions.order_by("seq")
         ],
+        "notices": _notices(case),
         "allowed_actions": [{"action": a, "label": ACTION_LABELS[a]} for a in allowed_actions(actor, case)],
     }
+
+
+def _notices(case: Case) -> list[dict[str, Any]]:
+    """Requests this node sent to the holder that the holder refused, with its reason."""
+    entries = AuditEntry.objects.filter(
+        node=case.node, object_type="case", object_id=case.case_no, code="tongban.case.request_rejected"
+    ).order_by("at", "id")
+    return [
+        {
+            "at": _iso(entry.at),
+            "action": entry.data.get("action"),
+            "label": ACTION_LABELS.get(entry.data.get("action", ""), ""),
+            "code": entry.data.get("code"),
+            "detail": entry.data.get("detail"),
+        }
+        for entry in entries
+    ]
