@@ -35,6 +35,9 @@ class WriteCounter:
 
 
 def _setup(data_dir: Path) -> WriteCounter:
+    # A throwaway SQLite file, whatever database this shell is configured for.
+    for name in ("DATABASE_URL", "TONGBAN_SQLITE_PATH", "TONGBAN_BLOB_DIR", "TONGBAN_NODE"):
+        os.environ.pop(name, None)
     os.environ["TONGBAN_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
     import django

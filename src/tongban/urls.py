@@ -11,3 +11,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+
+
+def handler404(request, exception=None):
+    """Under /api/ an unknown path is a problem+json like every other API error."""
+    if request.path.startswith("/api/"):
+        from tongban.api import problem
+
+        return problem(request, 404, "not_found", "请求的接口不存在。")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

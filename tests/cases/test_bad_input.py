@@ -215,3 +215,36 @@ def test_decision_needs_reasons_when_denying(online_case):
     )
     assert "行政复议" in denied["timeline"][-1]["data"]["remedy"]
     dispatch()
+
+
+def test_correction_is_completed_only_by_supplements(online_case):
+    case = online_case()
+    ok(case.reviewer.act(case.case_no, "request_correction", missing=[{"code": "id_card", "note": "不清晰"}]))
+    dispatch()
+    with nothing_written():
+        problem(case.applicant.act(case.case_no, "complete_correction"), 422, "use_supplements")
+
+
+def test_facts_cannot_override_the_checked_form():
+    api = Api("zhengchuilu", node="330000")
+    with nothing_written():
+        body = problem(_create(api, facts={"insured_region": "999999", "owner": "x"}), 422, "invalid_facts")
+    assert {e["field"] for e in body["errors"]} == {"insured_region", "owner"}
+    created = ok(_create(api, facts={"insured_region": "110105"}), 201)
+    assert created["jurisdiction"]["owner"]["node"] == "520000"  # the form's 520324 wins
+
+
+def test_window_cannot_link_a_case_to_someone_elses_account():
+    clerk = Api("hlj-shichang-clerk", node="230000")
+    with nothing_written():
+        problem(clerk.post("/cases", _proxy_body(username="zhangtao")), 422, "applicant_account_mismatch")
+
+
+def test_negative_offset_is_treated_as_zero(online_case):
+    case = online_case()
+    listed = ok(case.applicant.get("/cases", offset=-1))
+    assert listed["offset"] == 0 and listed["total"] == 1
+
+
+def test_unknown_api_path_is_a_problem():
+    problem(Api("zhengchuilu").get("/no-such-endpoint"), 404, "not_found")

@@ -182,3 +182,22 @@ def test_a_request_the_holder_refuses_comes_back_as_a_notice(online_case):
     seen = case.applicant.case(case.case_no)
     assert seen["status"] == "decided"
     assert [(n["action"], n["code"]) for n in seen["notices"]] == [("withdraw", "action_not_allowed_in_state")]
+
+
+def test_a_draft_is_withdrawn_where_it_was_opened(online_case):
+    case = online_case(submit=False)
+    withdrawn = ok(case.applicant.act(case.case_no, "withdraw", reason="填错了"))
+    assert withdrawn["status"] == "withdrawn"
+
+
+def test_finished_cases_leave_the_work_queue(online_case):
+    case = online_case()
+    assert ok(case.reviewer.get("/cases", queue="true"))["total"] == 1
+    ok(case.reviewer.act(case.case_no, "refuse", reason="不属于本部门受理范围"))
+    assert ok(case.reviewer.get("/cases", queue="true"))["total"] == 0
+
+
+def test_id_numbers_in_the_form_are_masked_for_non_handlers(online_case):
+    case = online_case()
+    assert case.applicant.case(case.case_no)["form_data"]["applicant_id_number"] == "520324********0536"
+    assert case.reviewer.case(case.case_no)["form_data"]["applicant_id_number"] == "520324197806230536"

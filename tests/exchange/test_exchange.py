@@ -95,7 +95,7 @@ def test_failed_delivery_is_retried_with_backoff_and_nothing_is_lost(fixed_clock
     finally:
         dispatcher.set_transport(previous)
     message.refresh_from_db()
-    assert message.status == OutboxMessage.Status.PENDING and message.attempts == 1
+    assert message.status == OutboxMessage.Status.FAILED and message.attempts == 1
     fixed_clock.advance(seconds=5)
     dispatcher.run_until_idle()
     assert applied == ["三"]

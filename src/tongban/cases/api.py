@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from tongban.cases import views
+from tongban.cases.lifecycle import TERMINAL
 from tongban.cases.models import Case
 from tongban.cases.numbering import is_well_formed
 from tongban.cases.policy import find_visible_case, visible_cases
@@ -90,8 +91,11 @@ def list_cases(
     if queue:
         # The work queue: cases now being processed at the caller's node by one of their departments.
         departments = [b.department_id for b in actor.bindings if b.department_id]
-        cases = cases.filter(processing_node=actor.node, processing_department_id__in=departments)
+        cases = cases.filter(processing_node=actor.node, processing_department_id__in=departments).exclude(
+            status__in=TERMINAL
+        )
     limit = max(1, min(limit, 200))
+    offset = max(0, offset)
     total = cases.count()
     rows = cases.order_by("-received_at", "-id")[offset : offset + limit]
     return {"total": total, "limit": limit, "offset": offset, "items": [views.summary(c) for c in rows]}

@@ -58,6 +58,10 @@ def local_date(at: dt.datetime) -> dt.date:
     return at.astimezone(CHINA_TZ).date()
 
 
+def _stamp(at: dt.datetime) -> str:
+    return at.astimezone(CHINA_TZ).isoformat()
+
+
 def derive(
     *,
     mode: str,
@@ -81,12 +85,16 @@ def derive(
 
 
 def _set_initial_holder(d: Derived, mode: str, owner: tuple[str, int], window: tuple[str, int | None]) -> None:
-    if mode == "proxy":
-        d.processing_node, d.processing_department_id = window
-    elif mode == "multi_place" and d.legs_state:
+    # A draft exists only where it was opened: that node holds it until it is submitted.
+    d.processing_node = window[0]
+    d.processing_department_id = window[1] if window[1] is not None else owner[1]
+
+
+def _hand_over_on_submit(d: Derived, mode: str, owner: tuple[str, int]) -> None:
+    if mode == "multi_place" and d.legs_state:
         d.processing_node = d.legs_state[0]["node"]
         d.processing_department_id = d.legs_state[0]["department_id"]
-    else:
+    elif mode != "proxy":  # 代收代办 stays at the window until it is forwarded
         d.processing_node, d.processing_department_id = owner
 
 
@@ -100,6 +108,7 @@ def _apply(
     name, at = action.name, action.at
     if name == "submit":
         d.received_at = at
+        _hand_over_on_submit(d, mode, owner)
         if mode != "proxy":
             d.owner_received_at = at
     elif name == "forward":
@@ -132,22 +141,22 @@ def _apply(
         d.decided_at = at
         d.outcome = str(action.data.get("outcome", ""))
         if d.current_leg is not None:
-            d.legs_state[d.current_leg]["completed_at"] = at.isoformat()
+            d.legs_state[d.current_leg]["completed_at"] = _stamp(at)
             d.current_leg = None
 
 
 def _start_first_leg(d: Derived, at: dt.datetime) -> None:
     if d.legs_state:
         d.current_leg = 0
-        d.legs_state[0]["started_at"] = at.isoformat()
+        d.legs_state[0]["started_at"] = _stamp(at)
 
 
 def _advance_leg(d: Derived, at: dt.datetime) -> None:
     index = d.current_leg or 0
-    d.legs_state[index]["completed_at"] = at.isoformat()
+    d.legs_state[index]["completed_at"] = _stamp(at)
     d.current_leg = index + 1
     leg = d.legs_state[d.current_leg]
-    leg["started_at"] = at.isoformat()
+    leg["started_at"] = _stamp(at)
     d.processing_node = leg["node"]
     d.processing_department_id = leg["department_id"]
 
@@ -193,7 +202,7 @@ def _warning(d: Derived, today: dt.date) -> str:
         levels.append(warning_level(d.promised_due, today, yellow))
     if d.current_leg is not None and d.legs_state[d.current_leg].get("due"):
         levels.append(warning_level(dt.date.fromisoformat(d.legs_state[d.current_leg]["due"]), today, yellow))
-    if d.accepted_at is None and d.acceptance_due is not None:
+    if d.accepted_at is None and d.acceptance_due is not None and d.status != "correction":
         levels.append(warning_level(d.acceptance_due, today, yellow))
     if "red" in levels:
         return "red"

@@ -15,7 +15,14 @@ from tongban.cases import blobs
 from tongban.cases.lifecycle import next_status
 from tongban.cases.models import Case, CaseAction
 from tongban.cases.policy import Acting
-from tongban.cases.services import _append, _store_action_materials, _validate_action_data, refresh, save_materials
+from tongban.cases.services import (
+    _append,
+    _store_action_materials,
+    _validate_action_data,
+    check_supplement_covers_notice,
+    refresh,
+    save_materials,
+)
 from tongban.catalog.models import ItemVersion
 from tongban.errors import DomainError
 from tongban.exchange import outbox
@@ -132,7 +139,9 @@ def on_case_request(envelope: Envelope) -> None:
             next_status(case.status, request["action"])
             _store_blobs(request.get("blobs", {}))
             data = request["data"]
-            if request["action"] != "complete_correction":
+            if request["action"] == "complete_correction":
+                check_supplement_covers_notice(case, {m["code"] for m in data.get("materials", [])})
+            else:
                 data = _validate_action_data(case, request["action"], request["reason"], data)
             acting = Acting(actor["username"], actor["name"], actor["role"], actor["node"])
             _append(case, acting, request["action"], request["reason"], data)

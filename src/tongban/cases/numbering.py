@@ -1,7 +1,7 @@
 """Case numbers (办件编号), unique nationally.
 
 Format: 6-digit submitting node code + yyyyMMdd + 6-digit daily sequence of that node + one
-ISO 7064 MOD 11-2 check character, e.g. `370000202506090000125`. The node prefix makes the number
+ISO 7064 MOD 11-2 check character, e.g. `370000202506090000128`. The node prefix makes the number
 unique across the country without asking anyone; the check character catches a mistyped number
 before it reaches the database.
 """

@@ -31,7 +31,7 @@ from tongban.errors import Conflict, DomainError, Forbidden
 from tongban.exchange import outbox
 from tongban.identity.actors import Actor
 from tongban.identity.validators import mask_id_number, validate_citizen_id, validate_credit_code
-from tongban.regions.models import Department
+from tongban.regions.models import Department, Region
 from tongban.regions.queries import department_for, node_for_region
 
 REMEDY_NOTICE = "申请人如对本决定不服，可以自收到决定之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。"
@@ -78,7 +78,8 @@ def create_case(
         version = resolve_item_version(item_code, node, today, mode)
         who = _who_applies(actor, version, mode, applicant, enterprise_credit_code)
         cleaned = validate_form(version, form)
-        all_facts = {**cleaned, **(facts or {})}
+        # The checked form wins; extra facts may only add jurisdiction regions the form does not carry.
+        all_facts = {**_checked_facts(facts or {}), **cleaned}
         window_department = _window_department(actor) if mode == "proxy" else None
         region = owner_region(version, all_facts)
         owner_department = department_for(region, version.item.department_function)
@@ -124,6 +125,18 @@ def create_case(
     return case
 
 
+def _checked_facts(facts: dict[str, Any]) -> dict[str, str]:
+    errors = []
+    for key, value in facts.items():
+        if not key.endswith("_region"):
+            errors.append({"field": key, "code": "unknown_fact", "message": f"未知的管辖事实：{key}"})
+        elif not isinstance(value, str) or not Region.objects.filter(code=value).exists():
+            errors.append({"field": key, "code": "unknown_region", "message": f"行政区划代码 {value} 不存在。"})
+    if errors:
+        raise DomainError("invalid_facts", "管辖事实有误，请检查后重新提交。", status=422, errors=errors)
+    return dict(facts)
+
+
 def _require_node(actor: Actor) -> str:
     if not actor.node:
         raise DomainError("node_required", "请指明办理节点：在请求头 X-Tongban-Node 中填写受理地的节点编码。")
@@ -142,6 +155,7 @@ def _who_applies(
         if not applicant.identity_verified:
             raise DomainError("identity_not_verified", "窗口须先核验申请人身份，再提交办件。", status=422)
         id_number = validate_citizen_id(applicant.id_number)
+        _check_applicant_account(applicant.username, id_number)
         who = {
             "applicant_username": applicant.username,
             "applicant_name": applicant.name,
@@ -176,6 +190,18 @@ def _who_applies(
         "applicant_name": actor.name,
         "applicant_id_number": actor.account.id_number,
     }
+
+
+def _check_applicant_account(username: str, id_number: str) -> None:
+    """A window may link the case to the applicant's own account only: same ID number on both."""
+    if not username:
+        return
+    from tongban.identity.models import Account
+
+    if not Account.objects.filter(username=username, id_number=id_number, is_active=True).exists():
+        raise DomainError(
+            "applicant_account_mismatch", "所填账号与申请人身份证件号码不一致，不能将办件关联到该账号。", status=422
+        )
 
 
 def _enterprise_name(credit_code: str) -> str:
@@ -264,6 +290,10 @@ def do_action(
     actor: Actor, case: Case, action: str, *, reason: str = "", data: dict[str, Any] | None = None
 ) -> ActionOutcome:
     data = dict(data or {})
+    if action == "complete_correction":
+        raise DomainError(
+            "use_supplements", "补正材料请通过 /cases/{case_no}/supplements 提交，齐全后自动视为补正完成。", status=422
+        )
     with transaction.atomic():
         case = _lock(case)
         acting = authorize(actor, case, action)
@@ -280,23 +310,7 @@ def do_supplement(actor: Actor, case: Case, files: list[tuple[str, str, bytes]])
     with transaction.atomic():
         case = _lock(case)
         acting = authorize(actor, case, "complete_correction")
-        asked = set(_correction_codes(case))
-        given = {code for code, *_ in checked}
-        unknown = given - asked
-        if unknown:
-            raise DomainError(
-                "supplement_not_requested",
-                f"以下材料不在补正告知书中：{'、'.join(sorted(unknown))}。",
-                status=422,
-            )
-        still_missing = sorted(asked - given)
-        if still_missing:
-            raise DomainError(
-                "supplement_incomplete",
-                f"补正材料不齐全，还缺少：{'、'.join(_material_names(case, still_missing))}。",
-                status=422,
-                missing=still_missing,
-            )
+        check_supplement_covers_notice(case, {code for code, *_ in checked})
         materials = []
         for code, name, raw, content_type in checked:
             stored = blobs.store(raw, content_type)
@@ -314,6 +328,24 @@ def do_supplement(actor: Actor, case: Case, files: list[tuple[str, str, bytes]])
             return _request_at_holder(case, acting, "complete_correction", "", data)
         row = _append(case, acting, "complete_correction", "", data)
     return ActionOutcome(case=case, performed=True, action=row)
+
+
+def check_supplement_covers_notice(case: Case, given: set[str]) -> None:
+    """Supplements must answer the one-time notice exactly: nothing it did not ask for, nothing left out."""
+    asked = set(_correction_codes(case))
+    unknown = given - asked
+    if unknown:
+        raise DomainError(
+            "supplement_not_requested", f"以下材料不在补正告知书中：{'、'.join(sorted(unknown))}。", status=422
+        )
+    still_missing = sorted(asked - given)
+    if still_missing:
+        raise DomainError(
+            "supplement_incomplete",
+            f"补正材料不齐全，还缺少：{'、'.join(_material_names(case, still_missing))}。",
+            status=422,
+            missing=still_missing,
+        )
 
 
 def _correction_codes(case: Case) -> list[str]:
@@ -488,8 +520,7 @@ def _forward_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, An
 
 
 def _correction_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
-    if case.actions.filter(name="request_correction").exists():
-        raise Conflict("correction_already_notified", "补正材料已一次性告知，不得再次要求补正。")
+    # Only one notice: the lifecycle allows request_correction only before acceptance, once.
     names = dict(case.item_version.materials.values_list("code", "name"))
     listed: dict[str, str] = {}
     for entry in data.get("missing", []):
@@ -510,9 +541,7 @@ def _refuse_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any
 
 
 def _leg_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
-    index = case.current_leg
-    if index is None:
-        raise Conflict("no_leg_in_progress", "当前没有进行中的联办环节。")
+    index = case.current_leg or 0
     if index + 1 >= len(case.legs_state):
         raise Conflict("last_leg_use_decide", "这是最后一个联办环节，请直接作出办结决定。")
     return {"leg": index, "documents": [str(d)[:128] for d in data.get("documents", [])]}

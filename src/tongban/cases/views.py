@@ -20,6 +20,7 @@ from tongban.catalog.models import Mode
 from tongban.clock import CHINA_TZ
 from tongban.identity.actors import Actor
 from tongban.identity.models import StaffRole
+from tongban.identity.validators import mask_id_number
 from tongban.regions.models import Department, Node
 
 ROLE_LABELS = {**dict(StaffRole.choices), "applicant": "申请人", "system": "系统"}
@@ -125,7 +126,7 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
         },
         "legs": case.legs_state,
         "current_leg": case.current_leg,
-        "form_data": case.form_data if full_id or actor.username == case.applicant_username else {},
+        "form_data": _form_data(case, full_id),
         "materials": [
             {
                 "code": m.material_code,
@@ -156,6 +157,17 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
         ],
         "notices": _notices(case),
         "allowed_actions": [{"action": a, "label": ACTION_LABELS[a]} for a in allowed_actions(actor, case)],
+    }
+
+
+def _form_data(case: Case, handler: bool) -> dict[str, Any]:
+    """The form as filed: whole for its handlers; masked ID numbers for everyone else who may see the case."""
+    if handler:
+        return case.form_data
+    id_fields = {f["name"] for f in case.item_version.form_fields if f.get("type") == "id_number"}
+    return {
+        name: mask_id_number(value) if name in id_fields and isinstance(value, str) and value else value
+        for name, value in case.form_data.items()
     }
 
 

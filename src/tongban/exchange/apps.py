@@ -16,4 +16,4 @@ class ExchangeConfig(AppConfig):
         if settings.TONGBAN_DISPATCH == "thread" and (serving or "--noreload" in sys.argv):
             from tongban.exchange.dispatcher import start_background
 
-            start_background()
+            start_background(node=settings.TONGBAN_NODE or None)

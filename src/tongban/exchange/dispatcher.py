@@ -64,13 +64,13 @@ def _backoff(attempts: int) -> dt.timedelta:
 def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
     stats = DispatchStats()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=clock.now())
-    pending = OutboxMessage.objects.filter(due, status=OutboxMessage.Status.PENDING)
+    pending = OutboxMessage.objects.filter(due, status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED])
     if node:
         pending = pending.filter(from_node=node)
     for message_pk in pending.order_by("id").values_list("pk", flat=True)[:limit]:
         with transaction.atomic():
             message = OutboxMessage.objects.select_for_update().get(pk=message_pk)
-            if message.status != OutboxMessage.Status.PENDING:
+            if message.status not in (OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED):
                 continue  # another dispatcher took it
             message.attempts += 1
             try:
@@ -79,8 +79,9 @@ def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
                 log.warning("delivery of %s failed: %s", message.message_id, exc)
                 message.last_error = str(exc)[:255]
                 message.next_attempt_at = clock.now() + _backoff(message.attempts)
-                if message.attempts >= MAX_SEND_ATTEMPTS:
-                    message.status = OutboxMessage.Status.DEAD
+                # FAILED: retried after the backoff; DEAD: left for an operator to resend.
+                dead = message.attempts >= MAX_SEND_ATTEMPTS
+                message.status = OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.FAILED
                 message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
                 stats.failed += 1
                 continue
@@ -156,28 +157,30 @@ def run_until_idle(max_rounds: int = 100, node: str | None = None) -> DispatchSt
     return total
 
 
-def _loop(interval: float, sweep_every: float) -> None:
+def loop(node: str | None = None, interval: float = 0.5, sweep_every: float = 60.0) -> None:
+    """Dispatch whenever woken (or every `interval` s) and sweep every `sweep_every` s, forever."""
+    import time
+
     from django.db import close_old_connections
 
     from tongban.cases.sweep import sweep
 
-    last_sweep = 0.0
-    elapsed = 0.0
+    last_sweep = float("-inf")
     while True:
         _wake.wait(timeout=interval)
         _wake.clear()
-        elapsed += interval
         try:
             close_old_connections()
-            run_until_idle()
-            if elapsed - last_sweep >= sweep_every:
-                sweep()
-                last_sweep = elapsed
+            run_until_idle(node=node)
+            # Monotonic process time paces the sweep; the sweep itself reads only the injected clock.
+            if time.monotonic() - last_sweep >= sweep_every:
+                sweep(node=node)
+                last_sweep = time.monotonic()
         except Exception:  # keep the dispatcher alive; the error is logged and retried next round
             log.exception("dispatcher round failed")
 
 
-def start_background(interval: float = 0.5, sweep_every: float = 60.0) -> threading.Thread:
-    thread = threading.Thread(target=_loop, args=(interval, sweep_every), name="tongban-dispatcher", daemon=True)
+def start_background(node: str | None = None) -> threading.Thread:
+    thread = threading.Thread(target=loop, kwargs={"node": node}, name="tongban-dispatcher", daemon=True)
     thread.start()
     return thread
