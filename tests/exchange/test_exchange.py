@@ -141,3 +141,31 @@ def test_case_numbers_catch_any_single_mistyped_digit(node, day, seq):
             if digit != body[position]:
                 typo = body[:position] + digit + body[position + 1 :] + case_no[-1]
                 assert not is_well_formed(typo)
+
+
+class _FailsOnce:
+    def __init__(self, text: str) -> None:
+        self.text, self.failed = text, False
+
+    def deliver(self, envelope: Envelope) -> bool:
+        if envelope.payload.get("text") == self.text and not self.failed:
+            self.failed = True
+            raise ConnectionError("lost on the way")
+        return accept_into_inbox(envelope)
+
+
+@pytest.mark.django_db
+def test_a_message_overtaken_by_its_successor_is_still_applied_in_order(fixed_clock):
+    _send("一")
+    _send("二", after="一")
+    previous = dispatcher.set_transport(_FailsOnce("一"))
+    try:
+        for _ in range(60):  # far more rounds than a waiting message used to survive
+            dispatcher.dispatch_once()
+        assert applied == []
+        assert InboxMessage.objects.get().status == InboxMessage.Status.RECEIVED
+        fixed_clock.advance(seconds=5)  # the first message's retry is due
+        dispatcher.run_until_idle()
+    finally:
+        dispatcher.set_transport(previous)
+    assert applied == ["一", "二"]

@@ -137,6 +137,10 @@ def _apply(
     elif name == "approve_extension":
         d.extension_working_days += d.pending_extension
         d.pending_extension = 0
+    elif name == "withdraw" and d.special_since is not None:
+        start, _ = paused.pop()  # the clock stops for good: close the pause where it ended
+        paused.append((start, local_date(at)))
+        d.special_since = None
     elif name == "decide":
         d.decided_at = at
         d.outcome = str(action.data.get("outcome", ""))

@@ -122,6 +122,10 @@ def on_case_action(envelope: Envelope) -> None:
     refresh(case)
 
 
+REQUESTABLE = frozenset({"withdraw", "complete_correction"})
+MAX_HOPS = 3
+
+
 @handles("case.request")
 def on_case_request(envelope: Envelope) -> None:
     """The holder performs an action an applicant asked for at another node, or says why not."""
@@ -129,31 +133,70 @@ def on_case_request(envelope: Envelope) -> None:
     case = Case.objects.select_for_update().filter(node=envelope.to_node, case_no=envelope.case_no).first()
     if case is None:
         raise RetryLater("办件尚未到达本节点")
-    actor = request["actor"]
+    if case.processing_node != case.node and request.get("hops", 0) < MAX_HOPS:
+        # The case moved on (e.g. the next 联办 leg) before the requester heard of it: pass it along.
+        outbox.send(
+            "case.request",
+            from_node=case.node,
+            to_node=case.processing_node,
+            case_no=case.case_no,
+            correlation_id=envelope.correlation_id,
+            payload={
+                **request,
+                "hops": request.get("hops", 0) + 1,
+                "origin": request.get("origin", envelope.from_node),
+            },
+        )
+        return
+    origin = request.get("origin", envelope.from_node)
     try:
         with transaction.atomic():
-            if envelope.from_node not in case.participants or case.processing_node != case.node:
-                raise DomainError("request_misrouted", "该请求不应由本节点办理。")
-            if actor["username"] not in (case.applicant_username, case.agent_username):
-                raise DomainError("not_case_applicant", "请求人不是该办件的申请人。", status=403)
+            acting = _requesting_actor(case, request, origin)
             next_status(case.status, request["action"])
             _store_blobs(request.get("blobs", {}))
             data = request["data"]
             if request["action"] == "complete_correction":
                 check_supplement_covers_notice(case, {m["code"] for m in data.get("materials", [])})
             else:
-                data = _validate_action_data(case, request["action"], request["reason"], data)
-            acting = Acting(actor["username"], actor["name"], actor["role"], actor["node"])
-            _append(case, acting, request["action"], request["reason"], data)
-    except DomainError as exc:
+                data = _validate_action_data(case, request["action"], request.get("reason", ""), data)
+            _append(case, acting, request["action"], request.get("reason", ""), data)
+    except (DomainError, KeyError, TypeError, ValueError) as exc:
+        code, detail = (
+            (exc.code, exc.detail) if isinstance(exc, DomainError) else ("request_invalid", "请求内容不完整。")
+        )
         outbox.send(
             "case.request_rejected",
             from_node=envelope.to_node,
-            to_node=envelope.from_node,
+            to_node=origin,
             case_no=envelope.case_no,
             correlation_id=envelope.correlation_id,
-            payload={"case_no": envelope.case_no, "action": request["action"], "code": exc.code, "detail": exc.detail},
+            payload={"case_no": envelope.case_no, "action": request.get("action", ""), "code": code, "detail": detail},
         )
+
+
+def _requesting_actor(case: Case, request: dict, origin: str) -> Acting:
+    """The same rule the requesting node applied: the applicant (or an agent of the applying
+    enterprise), or the clerk of the window that received the case."""
+    if request["action"] not in REQUESTABLE or case.processing_node != case.node:
+        raise DomainError("request_misrouted", "该请求不应由本节点办理。")
+    if origin not in case.participants:
+        raise DomainError("request_misrouted", "该请求不应由本节点办理。")
+    actor = request["actor"]
+    role = actor["role"]
+    if role == "applicant":
+        enterprise = actor.get("enterprise_credit_code", "")
+        allowed = (
+            enterprise == case.enterprise_credit_code
+            if case.enterprise_credit_code
+            else actor["username"] == case.applicant_username and bool(case.applicant_username)
+        )
+    elif role == "window_clerk":
+        allowed = origin == case.submitted_node and actor.get("department_id") == case.submitted_department_id
+    else:
+        allowed = False
+    if not allowed:
+        raise DomainError("not_case_applicant", "请求人不是该办件的申请人或收件窗口。", status=403)
+    return Acting(actor["username"], actor["name"], role, actor["node"], actor.get("department_id"))
 
 
 @handles("case.request_rejected")

@@ -9,12 +9,12 @@ before it reaches the database.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db import transaction
 
 from tongban.cases.models import CaseNumberCounter
 
-CASE_NO_LENGTH = 21
 _CHECK_CHARS = "10X98765432"
 
 
@@ -23,8 +23,11 @@ def mod11_2_check(digits: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
+_CASE_NO = re.compile(r"[0-9]{20}[0-9X]")
+
+
 def is_well_formed(case_no: str) -> bool:
-    return len(case_no) == CASE_NO_LENGTH and case_no[:-1].isdigit() and mod11_2_check(case_no[:-1]) == case_no[-1]
+    return bool(_CASE_NO.fullmatch(case_no)) and mod11_2_check(case_no[:-1]) == case_no[-1]
 
 
 def next_case_no(node: str, day: dt.date) -> str:

@@ -112,7 +112,10 @@ def _capacity(actor: Actor, case: Case, action: str, rule) -> Acting:
         if actor.node != case.submitted_node:
             raise _not_permitted(action)
     elif rule.where == "holder":
-        if action in OWNER_POWERS and case.mode == "proxy" and actor.node != case.owner_node:
+        # The window keeps no power to decide, even when it sits in the owner's province: until the
+        # case is forwarded the holder is the window, not the owning department.
+        forwarded = case.processing_department_id == case.owner_department_id
+        if action in OWNER_POWERS and case.mode == "proxy" and (actor.node != case.owner_node or not forwarded):
             raise Forbidden(
                 "proxy_window_cannot_decide",
                 "异地代收窗口只负责形式审查和身份核验，受理、审查和决定由属地部门作出。",

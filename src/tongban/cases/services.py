@@ -38,6 +38,7 @@ REMEDY_NOTICE = "申请人如对本决定不服，可以自收到决定之日起
 SPECIAL_PROCEDURE_KINDS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审")
 DELIVERY_METHODS = {"online": "网上送达", "mail": "邮寄送达", "window": "窗口领取"}
 MAX_EXTENSION_WORKING_DAYS = 15
+MAX_TEXT = 2000  # reasons and legal bases travel to every participating node: keep them to a page
 
 
 @dataclass
@@ -359,7 +360,8 @@ def _material_names(case: Case, codes: list[str]) -> list[str]:
 
 
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("item", "item_version").get(pk=case.pk)
+    # of=("self",): lock the case row only, not the catalog rows joined in (PostgreSQL would lock both).
+    return Case.objects.select_for_update(of=("self",)).select_related("item", "item_version").get(pk=case.pk)
 
 
 def _append(case: Case, acting: Acting, action: str, reason: str, data: dict[str, Any]) -> CaseAction:
@@ -421,8 +423,8 @@ def save_materials(
 def _replicate(case: Case, row: CaseAction) -> None:
     """Tell every other node that keeps this case about the new action (内部流转、办结反馈)."""
     others = [node for node in case.participants if node != case.node]
-    if not others:
-        return
+    if not others or case.received_at is None:
+        return  # a draft never left the node where it was opened
     if row.name == "submit":
         snapshot = case_snapshot(case)
         for node in others:
@@ -449,7 +451,16 @@ def _request_at_holder(case: Case, acting: Acting, action: str, reason: str, dat
             "action": action,
             "reason": reason,
             "data": data,
-            "actor": {"username": acting.username, "name": acting.name, "role": acting.role, "node": acting.node},
+            "actor": {
+                "username": acting.username,
+                "name": acting.name,
+                "role": acting.role,
+                "node": acting.node,
+                "department_id": acting.department_id,
+                # Checked here: the actor is an approved agent of the applying enterprise.
+                "enterprise_credit_code": case.enterprise_credit_code if acting.role == APPLICANT else "",
+            },
+            "hops": 0,
             "blobs": _blobs_of(data),
         },
     )
@@ -469,6 +480,8 @@ def _request_at_holder(case: Case, acting: Acting, action: str, reason: str, dat
 
 
 def _validate_action_data(case: Case, action: str, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    if len(reason) > MAX_TEXT:
+        raise DomainError("reason_too_long", f"理由不得超过 {MAX_TEXT} 个字符。", status=422)
     if ACTION_RULES[action].needs_reason and not reason.strip():
         raise DomainError("reason_required", f"“{ACTION_LABELS[action]}”须填写理由。", status=422)
     validator = _DATA_VALIDATORS.get(action)
@@ -476,8 +489,18 @@ def _validate_action_data(case: Case, action: str, reason: str, data: dict[str, 
 
 
 def _submit_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
-    shared = set(data.get("shared_licences", []))
-    missing = missing_materials(case.item_version, case.form_data, provided_codes(case), shared)
+    # The rules that count are those in force on the day of submission, where it is submitted.
+    today = clock.today()
+    version = resolve_item_version(case.item_id, case.submitted_node, today, case.mode)
+    if version.pk != case.item_version_id:
+        raise Conflict(
+            "item_version_changed",
+            f"该事项的办理要求已于 {version.valid_from:%Y-%m-%d} 更新，请按新要求重新填写申请。",
+        )
+    case.rules_date = today
+    case.save(update_fields=["rules_date"])
+    # E-licences replace paper only once the licence service confirms them; until then every material is uploaded.
+    missing = missing_materials(case.item_version, case.form_data, provided_codes(case))
     if missing:
         raise DomainError(
             "materials_missing",
@@ -485,7 +508,7 @@ def _submit_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any
             status=422,
             missing=[{"code": m.code, "name": m.name} for m in missing],
         )
-    return {"materials": [], "shared_licences": sorted(shared)}
+    return {}
 
 
 def _check_form_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -522,12 +545,15 @@ def _forward_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, An
 def _correction_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
     # Only one notice: the lifecycle allows request_correction only before acceptance, once.
     names = dict(case.item_version.materials.values_list("code", "name"))
+    entries = data.get("missing", [])
+    if not isinstance(entries, list):
+        raise DomainError("correction_list_invalid", "补正材料清单须为列表：材料编码或 {code, note}。", status=422)
     listed: dict[str, str] = {}
-    for entry in data.get("missing", []):
+    for entry in entries:
         code = entry.get("code") if isinstance(entry, dict) else entry
-        if code not in names:
+        if not isinstance(code, str) or code not in names:
             raise DomainError("material_unknown", f"该事项没有编码为 {code} 的申请材料。", status=422)
-        listed[code] = str(entry.get("note", "")) if isinstance(entry, dict) else ""
+        listed[code] = str(entry.get("note", ""))[:200] if isinstance(entry, dict) else ""
     # One-time notice: every required material not yet provided is listed, whether named or not.
     for material in missing_materials(case.item_version, case.form_data, provided_codes(case)):
         listed.setdefault(material.code, "未提交")
@@ -537,14 +563,17 @@ def _correction_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str,
 
 
 def _refuse_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"legal_basis": str(data.get("legal_basis", "")), "remedy": REMEDY_NOTICE}
+    return {"legal_basis": str(data.get("legal_basis", ""))[:MAX_TEXT], "remedy": REMEDY_NOTICE}
 
 
 def _leg_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
     index = case.current_leg or 0
     if index + 1 >= len(case.legs_state):
         raise Conflict("last_leg_use_decide", "这是最后一个联办环节，请直接作出办结决定。")
-    return {"leg": index, "documents": [str(d)[:128] for d in data.get("documents", [])]}
+    documents = data.get("documents", [])
+    if not isinstance(documents, list) or not all(isinstance(d, str) for d in documents):
+        raise DomainError("documents_invalid", "环节文书须为文书名称的列表。", status=422)
+    return {"leg": index, "documents": [d[:128] for d in documents[:20]]}
 
 
 def _extension_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -566,7 +595,7 @@ def _approve_extension_data(case: Case, reason: str, data: dict[str, Any]) -> di
 
 def _special_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
     kind = data.get("kind")
-    if kind not in SPECIAL_PROCEDURE_KINDS:
+    if not isinstance(kind, str) or kind not in SPECIAL_PROCEDURE_KINDS:
         raise DomainError(
             "special_kind_invalid", f"特别程序种类须为：{'、'.join(SPECIAL_PROCEDURE_KINDS)}。", status=422
         )
@@ -576,25 +605,25 @@ def _special_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, An
 
 def _decide_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
     outcome = data.get("outcome")
-    if outcome not in ("approve", "deny"):
+    if not isinstance(outcome, str) or outcome not in ("approve", "deny"):
         raise DomainError("outcome_invalid", "办理结果须为 approve（准予）或 deny（不予）。", status=422)
     if case.mode == "multi_place" and case.current_leg is not None and case.current_leg + 1 < len(case.legs_state):
         raise Conflict("legs_not_complete", "联办环节尚未全部完成，不能办结。")
     if outcome == "deny":
         if not reason.strip() or not str(data.get("legal_basis", "")).strip():
             raise DomainError("reasons_required", "不予许可须说明理由和法律依据。", status=422)
-        return {"outcome": outcome, "legal_basis": str(data["legal_basis"]), "remedy": REMEDY_NOTICE}
+        return {"outcome": outcome, "legal_basis": str(data["legal_basis"])[:MAX_TEXT], "remedy": REMEDY_NOTICE}
     result = data.get("result") or {}
     return {
         "outcome": outcome,
-        "legal_basis": str(data.get("legal_basis", "")),
-        "result": {k: str(v)[:128] for k, v in result.items()} if isinstance(result, dict) else {},
+        "legal_basis": str(data.get("legal_basis", ""))[:MAX_TEXT],
+        "result": {str(k)[:32]: str(v)[:128] for k, v in list(result.items())[:10]} if isinstance(result, dict) else {},
     }
 
 
 def _deliver_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
     method = data.get("method")
-    if method not in DELIVERY_METHODS:
+    if not isinstance(method, str) or method not in DELIVERY_METHODS:
         raise DomainError("delivery_method_invalid", "送达方式须为 online、mail 或 window。", status=422)
     delivered = {"method": method}
     if method == "mail":

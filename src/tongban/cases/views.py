@@ -55,7 +55,7 @@ def _place(node: str, department_id: int | None) -> dict[str, Any]:
 
 
 def _handles(actor: Actor, case: Case) -> bool:
-    departments = {case.owner_department_id, case.processing_department_id, case.submitted_department_id}
+    departments = {case.owner_department_id, case.processing_department_id, case.submitted_department_id} - {None}
     return any(
         b.role in ("window_clerk", "reviewer", "approver") and b.department_id in departments for b in actor.bindings
     )

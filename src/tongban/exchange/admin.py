@@ -39,3 +39,15 @@ class InboxMessageAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "type", "from_node", "node", "case_no", "status", "attempts", "last_error")
     list_filter = ("status", "type", "node", "from_node")
     search_fields = ("case_no", "message_id")
+    actions = ["reapply"]
+
+    @admin.action(description="重新处理所选的失败消息")
+    def reapply(self, request, queryset):
+        # A failed handler left nothing behind (its transaction rolled back): applying again is safe.
+        count = queryset.filter(status=InboxMessage.Status.FAILED).update(
+            status=InboxMessage.Status.RECEIVED, attempts=0, next_attempt_at=None
+        )
+        from tongban.exchange.dispatcher import wake
+
+        wake()
+        self.message_user(request, f"已重新排队 {count} 条消息。", messages.SUCCESS)

@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 
 from tongban import clock
@@ -25,7 +25,7 @@ from tongban.exchange.transport import InProcessTransport, Transport
 log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 12
-MAX_APPLY_ATTEMPTS = 50
+MAX_APPLY_ATTEMPTS = 12  # with the backoff, about 20 minutes, like sending
 _transport: Transport = InProcessTransport()
 _wake = threading.Event()
 
@@ -97,7 +97,8 @@ def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
 
 def apply_received(limit: int = 200, node: str | None = None) -> DispatchStats:
     stats = DispatchStats()
-    received = InboxMessage.objects.filter(status=InboxMessage.Status.RECEIVED)
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=clock.now())
+    received = InboxMessage.objects.filter(due, status=InboxMessage.Status.RECEIVED)
     if node:
         received = received.filter(node=node)
     for message_pk in received.order_by("id").values_list("pk", flat=True)[:limit]:
@@ -120,9 +121,11 @@ def _apply_one(message_pk: int) -> str:
             message.applied_at = clock.now()
             message.attempts += 1
             message.save(update_fields=["status", "applied_at", "attempts"])
+            _wake_waiting(message)
             return "applied"
-    except RetryLater as exc:
-        _record_failure(message_pk, str(exc), final=False)
+    except (RetryLater, OperationalError) as exc:
+        # Waiting for an earlier message, or a lock or serialization conflict: try again later.
+        _record_failure(message_pk, f"{type(exc).__name__}: {exc}", final=False)
         return "deferred"
     except Exception as exc:  # recorded on the message for operators; the rest of the batch goes on
         log.exception("applying inbox message %s failed", message_pk)
@@ -130,14 +133,22 @@ def _apply_one(message_pk: int) -> str:
         return "failed"
 
 
+def _wake_waiting(applied: InboxMessage) -> None:
+    """Messages of the same case that waited for this one are due again at once."""
+    InboxMessage.objects.filter(
+        node=applied.node, case_no=applied.case_no, status=InboxMessage.Status.RECEIVED
+    ).exclude(pk=applied.pk).update(next_attempt_at=None)
+
+
 def _record_failure(message_pk: int, error: str, *, final: bool) -> None:
     with transaction.atomic():
         message = InboxMessage.objects.select_for_update().get(pk=message_pk)
         message.attempts += 1
         message.last_error = error[:255]
+        message.next_attempt_at = clock.now() + _backoff(message.attempts)
         if final or message.attempts >= MAX_APPLY_ATTEMPTS:
             message.status = InboxMessage.Status.FAILED
-        message.save(update_fields=["attempts", "last_error", "status"])
+        message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
 
 
 def dispatch_once(node: str | None = None) -> DispatchStats:

@@ -53,6 +53,7 @@ class InboxMessage(models.Model):
     payload = models.JSONField("内容")
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.RECEIVED, db_index=True)
     attempts = models.PositiveIntegerField("处理次数", default=0)
+    next_attempt_at = models.DateTimeField("下次处理时间", null=True, blank=True)
     last_error = models.CharField("最近错误", max_length=255, blank=True)
 
     class Meta:
