@@ -190,7 +190,8 @@ def _requesting_actor(case: Case, request: dict, origin: str) -> Acting:
             if case.enterprise_credit_code
             else actor["username"] == case.applicant_username and bool(case.applicant_username)
         )
-    elif role == "window_clerk":
+    elif role == "window_clerk" and request["action"] == "complete_correction":
+        # The window hands in supplements for the applicant it served; only the applicant withdraws.
         allowed = origin == case.submitted_node and actor.get("department_id") == case.submitted_department_id
     else:
         allowed = False

@@ -20,7 +20,7 @@ from tongban.catalog.models import Mode
 from tongban.clock import CHINA_TZ
 from tongban.identity.actors import Actor
 from tongban.identity.models import StaffRole
-from tongban.identity.validators import mask_id_number
+from tongban.identity.validators import mask_id_number, mask_phone
 from tongban.regions.models import Department, Node
 
 ROLE_LABELS = {**dict(StaffRole.choices), "applicant": "申请人", "system": "系统"}
@@ -156,17 +156,21 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
             for a in case.actions.order_by("seq")
         ],
         "notices": _notices(case),
-        "allowed_actions": [{"action": a, "label": ACTION_LABELS[a]} for a in allowed_actions(actor, case)],
+        # 补正 is completed by sending the supplements, not as an action of its own.
+        "allowed_actions": [
+            {"action": a, "label": ACTION_LABELS[a]} for a in allowed_actions(actor, case) if a != "complete_correction"
+        ],
     }
 
 
 def _form_data(case: Case, handler: bool) -> dict[str, Any]:
-    """The form as filed: whole for its handlers; masked ID numbers for everyone else who may see the case."""
+    """The form as filed: whole for its handlers; ID and phone numbers masked for everyone else."""
     if handler:
         return case.form_data
-    id_fields = {f["name"] for f in case.item_version.form_fields if f.get("type") == "id_number"}
+    maskers = {"id_number": mask_id_number, "phone": mask_phone}
+    kinds = {f["name"]: f.get("type") for f in case.item_version.form_fields}
     return {
-        name: mask_id_number(value) if name in id_fields and isinstance(value, str) and value else value
+        name: maskers[kinds[name]](value) if kinds.get(name) in maskers and isinstance(value, str) and value else value
         for name, value in case.form_data.items()
     }
 

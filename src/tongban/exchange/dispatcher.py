@@ -137,7 +137,7 @@ def _wake_waiting(applied: InboxMessage) -> None:
     """Messages of the same case that waited for this one are due again at once."""
     InboxMessage.objects.filter(
         node=applied.node, case_no=applied.case_no, status=InboxMessage.Status.RECEIVED
-    ).exclude(pk=applied.pk).update(next_attempt_at=None)
+    ).exclude(pk=applied.pk).update(next_attempt_at=None, attempts=0)
 
 
 def _record_failure(message_pk: int, error: str, *, final: bool) -> None:
