@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_modes_and_lifecycle_on_postgresql(tmp_path):
     env = {
         **os.environ,
-        "DATABASE_URL": POSTGRES_URL,
+        # A database name of this run's own, so parallel runs on one server never share a test database.
+        "DATABASE_URL": POSTGRES_URL.rsplit("/", 1)[0] + f"/tongban_{uuid.uuid4().hex[:8]}",
         "TONGBAN_DATA_DIR": str(tmp_path),
     }
     result = subprocess.run(
