@@ -15,6 +15,7 @@ from tongban.cases import blobs
 from tongban.cases.lifecycle import next_status
 from tongban.cases.models import Case, CaseAction
 from tongban.cases.policy import Acting
+from tongban.cases.refs import department_id_of, legs_in
 from tongban.cases.services import (
     _append,
     _store_action_materials,
@@ -45,6 +46,7 @@ def on_case_created(envelope: Envelope) -> None:
     version = ItemVersion.objects.get(item_id=snap["item"], version=snap["item_version"])
     applicant = snap["applicant"]
     first = snap["actions"][0] if snap["actions"] else None
+    owner_department = department_id_of(snap["owner_department"])
     case = Case.objects.create(
         node=node,
         case_no=snap["case_no"],
@@ -53,12 +55,12 @@ def on_case_created(envelope: Envelope) -> None:
         rules_date=dt.date.fromisoformat(snap["rules_date"]),
         mode=snap["mode"],
         submitted_node=snap["submitted_node"],
-        submitted_department_id=snap["submitted_department_id"],
+        submitted_department_id=department_id_of(snap["submitted_department"]),
         submitted_by=snap["submitted_by"],
         owner_node=snap["owner_node"],
-        owner_department_id=snap["owner_department_id"],
+        owner_department_id=owner_department,
         processing_node=snap["owner_node"],
-        processing_department_id=snap["owner_department_id"],
+        processing_department_id=owner_department,
         delivery_node=snap["delivery_node"],
         participants=snap["participants"],
         applicant_username=applicant["username"],
@@ -71,9 +73,9 @@ def on_case_created(envelope: Envelope) -> None:
         facts=snap["facts"],
         status="draft",
         received_at=dt.datetime.fromisoformat(first["at"]) if first else None,
-        legs_state=snap["legs"],
+        legs_state=legs_in(snap["legs"]),
     )
-    case.handler_departments.set(snap["handler_department_ids"])
+    case.handler_departments.set([department_id_of(ref) for ref in snap["handler_departments"]])
     save_materials(case, snap["materials"], at=case.received_at or clock.now(), by=case.submitted_by)
     for action in snap["actions"]:
         _insert_action(case, action)
@@ -98,7 +100,7 @@ def _insert_action(case: Case, action: dict[str, Any]) -> CaseAction:
         actor_name=action["actor_name"],
         role=action["role"],
         node=action["node"],
-        department_id_ref=action["department_id"],
+        department_id_ref=department_id_of(action["department"]),
         reason=action["reason"],
         data=action["data"],
     )
@@ -192,12 +194,14 @@ def _requesting_actor(case: Case, request: dict, origin: str) -> Acting:
         )
     elif role == "window_clerk" and request["action"] == "complete_correction":
         # The window hands in supplements for the applicant it served; only the applicant withdraws.
-        allowed = origin == case.submitted_node and actor.get("department_id") == case.submitted_department_id
+        allowed = (
+            origin == case.submitted_node and department_id_of(actor.get("department")) == case.submitted_department_id
+        )
     else:
         allowed = False
     if not allowed:
         raise DomainError("not_case_applicant", "请求人不是该办件的申请人或收件窗口。", status=403)
-    return Acting(actor["username"], actor["name"], role, actor["node"], actor.get("department_id"))
+    return Acting(actor["username"], actor["name"], role, actor["node"], department_id_of(actor.get("department")))
 
 
 @handles("case.request_rejected")

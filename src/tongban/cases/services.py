@@ -19,6 +19,7 @@ from tongban.cases.lifecycle import ACTION_LABELS, ACTION_RULES, APPLICANT
 from tongban.cases.models import Case, CaseAction, CaseMaterial
 from tongban.cases.numbering import next_case_no
 from tongban.cases.policy import Acting, authorize, is_applicant
+from tongban.cases.refs import department_ref, legs_out
 from tongban.catalog.models import ItemVersion, Material
 from tongban.catalog.services import (
     leg_regions,
@@ -456,7 +457,7 @@ def _request_at_holder(case: Case, acting: Acting, action: str, reason: str, dat
                 "name": acting.name,
                 "role": acting.role,
                 "node": acting.node,
-                "department_id": acting.department_id,
+                "department": department_ref(acting.department_id),
                 # Checked here: the actor is an approved agent of the applying enterprise.
                 "enterprise_credit_code": case.enterprise_credit_code if acting.role == APPLICANT else "",
             },
@@ -727,7 +728,7 @@ def action_payload(row: CaseAction) -> dict[str, Any]:
         "actor_name": row.actor_name,
         "role": row.role,
         "node": row.node,
-        "department_id": row.department_id_ref,
+        "department": department_ref(row.department_id_ref),
         "reason": row.reason,
         "data": row.data,
     }
@@ -742,13 +743,15 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         "rules_date": case.rules_date.isoformat(),
         "mode": case.mode,
         "submitted_node": case.submitted_node,
-        "submitted_department_id": case.submitted_department_id,
+        "submitted_department": department_ref(case.submitted_department_id),
         "submitted_by": case.submitted_by,
         "owner_node": case.owner_node,
-        "owner_department_id": case.owner_department_id,
+        "owner_department": department_ref(case.owner_department_id),
         "delivery_node": case.delivery_node,
         "participants": case.participants,
-        "handler_department_ids": sorted(case.handler_departments.values_list("pk", flat=True)),
+        "handler_departments": [
+            department_ref(pk) for pk in sorted(case.handler_departments.values_list("pk", flat=True))
+        ],
         "applicant": {
             "username": case.applicant_username,
             "name": case.applicant_name,
@@ -759,7 +762,7 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         },
         "form_data": case.form_data,
         "facts": case.facts,
-        "legs": [{k: v for k, v in leg.items() if k in _LEG_PLAN_KEYS} for leg in case.legs_state],
+        "legs": legs_out([{k: v for k, v in leg.items() if k in _LEG_PLAN_KEYS} for leg in case.legs_state]),
         "materials": [
             {
                 "code": m.material_code,

@@ -1,0 +1,45 @@
+"""Departments travel between nodes by (region code, function), never by a database id.
+
+Every node resolves the same reference to its own row (`department_for` creates a county department
+on first use), so the protocol does not depend on how one database numbered its departments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tongban.regions.models import Department
+from tongban.regions.queries import department_for
+
+
+def department_ref(department_id: int | None) -> dict[str, str] | None:
+    if department_id is None:
+        return None
+    region, function = Department.objects.filter(pk=department_id).values_list("region_id", "function").get()
+    return {"region": region, "function": function}
+
+
+def department_id_of(ref: dict[str, str] | None) -> int | None:
+    if not ref:
+        return None
+    return department_for(ref["region"], ref["function"]).pk
+
+
+def legs_out(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            **{k: v for k, v in leg.items() if k != "department_id"},
+            "department_ref": department_ref(leg["department_id"]),
+        }
+        for leg in legs
+    ]
+
+
+def legs_in(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            **{k: v for k, v in leg.items() if k != "department_ref"},
+            "department_id": department_id_of(leg["department_ref"]),
+        }
+        for leg in legs
+    ]
