@@ -23,14 +23,29 @@ def postgres_available() -> bool:
         return False
 
 
+AMQP_URL = os.environ.get("TONGBAN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def rabbitmq_available() -> bool:
+    try:
+        import pika
+
+        pika.BlockingConnection(pika.URLParameters(AMQP_URL + "?connection_attempts=1&socket_timeout=3")).close()
+        return True
+    except Exception:
+        return False
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `services` need PostgreSQL; without it they skip, unless CI requires them."""
+    """Tests marked `services` need PostgreSQL and RabbitMQ; without them they skip, unless CI requires them."""
     service_tests = [item for item in items if "services" in item.keywords]
-    if not service_tests or os.environ.get("TONGBAN_REQUIRE_SERVICES") == "1" or postgres_available():
+    if not service_tests or os.environ.get("TONGBAN_REQUIRE_SERVICES") == "1":
         return
-    skip = pytest.mark.skip(reason="PostgreSQL 不可用（设置 TONGBAN_REQUIRE_SERVICES=1 时此类测试必须运行）")
+    available = {"postgresql": postgres_available(), "rabbitmq": rabbitmq_available()}
     for item in service_tests:
-        item.add_marker(skip)
+        needs = "rabbitmq" if "rabbitmq" in item.nodeid else "postgresql"
+        if not available[needs]:
+            item.add_marker(pytest.mark.skip(reason=f"{needs} 不可用（设置 TONGBAN_REQUIRE_SERVICES=1 时此类测试必须运行）"))
 
 
 @pytest.fixture

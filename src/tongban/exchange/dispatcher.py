@@ -26,7 +26,24 @@ log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 12
 MAX_APPLY_ATTEMPTS = 12  # with the backoff, about 20 minutes, like sending
-_transport: Transport = InProcessTransport()
+_transport: Transport | None = None
+
+
+def transport() -> Transport:
+    """The configured transport: in-process (embedded default) or RabbitMQ (TONGBAN_TRANSPORT=rabbitmq)."""
+    global _transport
+    if _transport is None:
+        from django.conf import settings
+
+        if settings.TONGBAN_TRANSPORT == "rabbitmq":
+            from tongban.exchange.rabbitmq import RabbitTransport
+
+            _transport = RabbitTransport(settings.TONGBAN_AMQP_URL)
+        else:
+            _transport = InProcessTransport()
+    return _transport
+
+
 _wake = threading.Event()
 
 
@@ -47,9 +64,9 @@ class DispatchStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def set_transport(transport: Transport) -> Transport:
+def set_transport(new: Transport | None) -> Transport | None:
     global _transport
-    previous, _transport = _transport, transport
+    previous, _transport = _transport, new
     return previous
 
 
@@ -69,15 +86,16 @@ def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
         pending = pending.filter(from_node=node)
     for message_pk in pending.order_by("id").values_list("pk", flat=True)[:limit]:
         with transaction.atomic():
-            message = OutboxMessage.objects.select_for_update().get(pk=message_pk)
-            if message.status not in (OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED):
+            # skip_locked: a second dispatcher of the same node passes over a row the first is sending.
+            message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_pk).first()
+            if message is None or message.status not in (OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED):
                 continue  # another dispatcher took it
             message.attempts += 1
             try:
-                first_time = _transport.deliver(envelope_of(message))
+                first_time = transport().deliver(envelope_of(message))
             except Exception as exc:  # a transport failure must not lose the message: retry with backoff
                 log.warning("delivery of %s failed: %s", message.message_id, exc)
-                message.last_error = str(exc)[:255]
+                message.last_error = f"{type(exc).__name__}: {exc}"[:255]
                 message.next_attempt_at = clock.now() + _backoff(message.attempts)
                 # FAILED: retried after the backoff; DEAD: left for an operator to resend.
                 dead = message.attempts >= MAX_SEND_ATTEMPTS
@@ -102,17 +120,17 @@ def apply_received(limit: int = 200, node: str | None = None) -> DispatchStats:
     if node:
         received = received.filter(node=node)
     for message_pk in received.order_by("id").values_list("pk", flat=True)[:limit]:
-        outcome = _apply_one(message_pk)
+        outcome = apply_one(message_pk)
         setattr(stats, outcome, getattr(stats, outcome) + 1)
     return stats
 
 
-def _apply_one(message_pk: int) -> str:
+def apply_one(message_pk: int) -> str:
     try:
         with transaction.atomic():
-            message = InboxMessage.objects.select_for_update().get(pk=message_pk)
-            if message.status != InboxMessage.Status.RECEIVED:
-                return "deferred"
+            message = InboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_pk).first()
+            if message is None or message.status != InboxMessage.Status.RECEIVED:
+                return "deferred"  # another consumer has it, or it is done
             handler = handler_for(message.type)
             if handler is None:
                 raise DomainError("unknown_message_type", f"未知的消息类型：{message.type}")

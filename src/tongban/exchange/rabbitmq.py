@@ -1,0 +1,168 @@
+"""The RabbitMQ transport: one durable quorum queue per node, publisher confirms, manual acks and a
+dead-letter queue. Delivery is at least once; the receiver's inbox (unique by node and message id)
+makes the effect exactly once.
+
+Topology (declared idempotently by both sides):
+  exchange `tongban.exchange` (direct, durable) --routing key = node code--> queue `tongban.node.<code>`
+  queue arguments: x-queue-type=quorum, x-dead-letter-exchange=`tongban.dead`, x-delivery-limit
+  exchange `tongban.dead` (fanout) --> queue `tongban.dead` (quorum): messages that could not be taken
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+import pika
+from django.db import transaction
+from pika.adapters.blocking_connection import BlockingChannel
+
+from tongban.exchange.envelope import Envelope, canonical_bytes
+from tongban.exchange.transport import accept_into_inbox
+
+log = logging.getLogger(__name__)
+
+EXCHANGE = "tongban.exchange"
+DEAD_EXCHANGE = "tongban.dead"
+DEAD_QUEUE = "tongban.dead"
+DELIVERY_LIMIT = 5
+
+
+def queue_name(node: str) -> str:
+    return f"tongban.node.{node}"
+
+
+def declare_topology(channel: BlockingChannel, node: str | None = None) -> None:
+    channel.exchange_declare(EXCHANGE, exchange_type="direct", durable=True)
+    channel.exchange_declare(DEAD_EXCHANGE, exchange_type="fanout", durable=True)
+    channel.queue_declare(DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(DEAD_QUEUE, DEAD_EXCHANGE)
+    if node:
+        declare_node_queue(channel, node)
+
+
+def declare_node_queue(channel: BlockingChannel, node: str) -> None:
+    channel.queue_declare(
+        queue_name(node),
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-dead-letter-exchange": DEAD_EXCHANGE,
+            "x-delivery-limit": DELIVERY_LIMIT,
+        },
+    )
+    channel.queue_bind(queue_name(node), EXCHANGE, routing_key=node)
+
+
+class RabbitTransport:
+    """Publishes each envelope persistently and returns only once the broker has confirmed it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+        self._declared: set[str] = set()
+
+    def _open(self) -> BlockingChannel:
+        if self._channel is None or self._channel.is_closed:
+            self.close()
+            self._connection = pika.BlockingConnection(pika.URLParameters(self.url))
+            self._channel = self._connection.channel()
+            self._channel.confirm_delivery()
+            declare_topology(self._channel)
+            self._declared = set()
+        return self._channel
+
+    def close(self) -> None:
+        if self._connection is not None and self._connection.is_open:
+            try:
+                self._connection.close()
+            except Exception:  # closing a broken connection: nothing left to save
+                log.debug("closing the AMQP connection failed", exc_info=True)
+        self._connection = self._channel = None
+
+    def deliver(self, envelope: Envelope) -> bool:
+        try:
+            channel = self._open()
+            if envelope.to_node not in self._declared:
+                declare_node_queue(channel, envelope.to_node)
+                self._declared.add(envelope.to_node)
+            channel.basic_publish(
+                EXCHANGE,
+                routing_key=envelope.to_node,
+                body=canonical_bytes(envelope),
+                properties=pika.BasicProperties(
+                    delivery_mode=pika.DeliveryMode.Persistent,
+                    message_id=str(envelope.message_id),
+                    content_type="application/json",
+                    type=envelope.type,
+                ),
+                mandatory=True,
+            )
+        except Exception:
+            self.close()  # the next attempt opens a fresh connection
+            raise
+        # The broker has the message; whether the receiver already had it, only its inbox knows.
+        return True
+
+
+def receive(body: bytes, node: str, apply: Callable[[int], str]) -> None:
+    """Take one message into the node's inbox and apply it, in one transaction."""
+    envelope = Envelope.from_dict(json.loads(body))
+    if envelope.to_node != node:
+        raise ValueError(f"message addressed to {envelope.to_node}, not {node}")
+    with transaction.atomic():
+        if accept_into_inbox(envelope):
+            from tongban.exchange.models import InboxMessage
+
+            inbox = InboxMessage.objects.get(node=node, message_id=envelope.message_id)
+            apply(inbox.pk)
+
+
+def consume(
+    node: str,
+    url: str,
+    *,
+    stop: Callable[[], bool] = lambda: False,
+    idle_timeout: float = 1.0,
+    on_idle: Callable[[], None] | None = None,
+) -> int:
+    """Consume the node's queue until `stop()`; ack only after the inbox transaction committed."""
+    from tongban.exchange.dispatcher import apply_one
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    declare_topology(channel, node)
+    channel.basic_qos(prefetch_count=100)
+    taken = 0
+    try:
+        for method, _properties, body in channel.consume(queue_name(node), inactivity_timeout=idle_timeout):
+            if method is None:
+                if on_idle:
+                    on_idle()
+                if stop():
+                    break
+                continue
+            try:
+                receive(body, node, apply_one)
+            except (ValueError, KeyError, TypeError) as exc:
+                # Not a message this node can ever take: straight to the dead-letter queue.
+                log.warning("dead-lettering a message for %s: %s", node, exc)
+                channel.basic_nack(method.delivery_tag, requeue=False)
+                continue
+            except Exception:
+                log.exception("taking a message for %s failed; it will be redelivered", node)
+                channel.basic_nack(method.delivery_tag, requeue=True)
+                continue
+            channel.basic_ack(method.delivery_tag)
+            taken += 1
+            if stop():
+                break
+    finally:
+        try:
+            channel.cancel()
+            connection.close()
+        except Exception:  # the broker went away: the unacked messages return to the queue by themselves
+            log.debug("closing the consumer failed", exc_info=True)
+    return taken
