@@ -45,7 +45,9 @@ def pytest_collection_modifyitems(config, items):
     for item in service_tests:
         needs = "rabbitmq" if "rabbitmq" in item.nodeid else "postgresql"
         if not available[needs]:
-            item.add_marker(pytest.mark.skip(reason=f"{needs} 不可用（设置 TONGBAN_REQUIRE_SERVICES=1 时此类测试必须运行）"))
+            item.add_marker(
+                pytest.mark.skip(reason=f"{needs} 不可用（设置 TONGBAN_REQUIRE_SERVICES=1 时此类测试必须运行）")
+            )
 
 
 @pytest.fixture

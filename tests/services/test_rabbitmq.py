@@ -8,7 +8,6 @@ import uuid
 
 import pika
 import pytest
-from conftest import AMQP_URL
 from django.db import transaction
 
 from tongban import clock
@@ -17,6 +16,8 @@ from tongban.exchange.envelope import Envelope
 from tongban.exchange.handlers import handles
 from tongban.exchange.models import InboxMessage, OutboxMessage
 from tongban.exchange.rabbitmq import DEAD_QUEUE, RabbitTransport, consume, declare_topology, queue_name
+
+from conftest import AMQP_URL
 
 NODE = "990001"
 taken: list[str] = []
@@ -72,8 +73,9 @@ def test_published_with_confirms_and_applied_exactly_once(broker, fixed_clock):
 @pytest.mark.services
 @pytest.mark.django_db
 def test_the_same_message_delivered_twice_is_applied_once(broker, fixed_clock):
-    envelope = Envelope(type="test.rabbit", from_node="330000", to_node=NODE, payload={"text": "重"},
-                        created_at=clock.now())
+    envelope = Envelope(
+        type="test.rabbit", from_node="330000", to_node=NODE, payload={"text": "重"}, created_at=clock.now()
+    )
     transport = RabbitTransport(AMQP_URL)
     transport.deliver(envelope)
     transport.deliver(envelope)  # a retry after a lost confirm
@@ -87,8 +89,9 @@ def test_the_same_message_delivered_twice_is_applied_once(broker, fixed_clock):
 @pytest.mark.django_db
 def test_a_message_no_node_can_take_is_dead_lettered(broker, fixed_clock):
     broker.basic_publish("tongban.exchange", routing_key=NODE, body=b"{not json")
-    wrong = Envelope(type="test.rabbit", from_node="330000", to_node="990002", payload={"text": "错"},
-                     created_at=clock.now())
+    wrong = Envelope(
+        type="test.rabbit", from_node="330000", to_node="990002", payload={"text": "错"}, created_at=clock.now()
+    )
     broker.basic_publish("tongban.exchange", routing_key=NODE, body=json.dumps(wrong.to_dict()).encode())
     _drain()
     assert taken == []
