@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TONGBAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint bench install migrate content dispatch clean
+.PHONY: run test lint bench install migrate content dispatch clean federation
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+federation: $(STAMP)
+	$(VENV)/bin/python -m tongban.federation $(FEDERATION_ARGS)

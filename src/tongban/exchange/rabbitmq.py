@@ -6,6 +6,8 @@ Topology (declared idempotently by both sides):
   exchange `tongban.exchange` (direct, durable) --routing key = node code--> queue `tongban.node.<code>`
   queue arguments: x-queue-type=quorum, x-dead-letter-exchange=`tongban.dead`, x-delivery-limit
   exchange `tongban.dead` (fanout) --> queue `tongban.dead` (quorum): messages that could not be taken
+
+The module imports no Django models at import time, so tools can declare the topology without a database.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ import logging
 from collections.abc import Callable
 
 import pika
-from django.db import transaction
 from pika.adapters.blocking_connection import BlockingChannel
 
 from tongban.exchange.envelope import Envelope, canonical_bytes
-from tongban.exchange.transport import accept_into_inbox
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +109,16 @@ class RabbitTransport:
 
 def receive(body: bytes, node: str, apply: Callable[[int], str]) -> None:
     """Take one message into the node's inbox and apply it, in one transaction."""
+    from django.db import transaction
+
+    from tongban.exchange.models import InboxMessage
+    from tongban.exchange.transport import accept_into_inbox
+
     envelope = Envelope.from_dict(json.loads(body))
     if envelope.to_node != node:
         raise ValueError(f"message addressed to {envelope.to_node}, not {node}")
     with transaction.atomic():
         if accept_into_inbox(envelope):
-            from tongban.exchange.models import InboxMessage
-
             inbox = InboxMessage.objects.get(node=node, message_id=envelope.message_id)
             apply(inbox.pk)
 

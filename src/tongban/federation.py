@@ -1,0 +1,339 @@
+"""`make federation`: the hub and six provincial nodes as separate processes, each on its own
+PostgreSQL database, exchanging messages over RabbitMQ — then the three modes across them.
+
+    python -m tongban.federation            # bring up, run the three stories, tear down
+    python -m tongban.federation --keep     # leave the nodes running (Ctrl+C stops them)
+
+Node N listens on 127.0.0.1:(8100 + index); its data directory is var/federation/<node>.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NODES = ("000000", "330000", "520000", "230000", "630000", "370000", "110000")
+POSTGRES = os.environ.get("TONGBAN_FEDERATION_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+AMQP = os.environ.get("TONGBAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+PASSWORD = "tongban-demo-2026"
+PDF = b"%PDF-1.4\nfederation\n"
+
+
+@dataclass
+class Node:
+    code: str
+    port: int
+    data_dir: Path
+    database: str
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": f"{POSTGRES}/{self.database}",
+            "TONGBAN_NODE": self.code,
+            "TONGBAN_TRANSPORT": "rabbitmq",
+            "TONGBAN_AMQP_URL": AMQP,
+            "TONGBAN_DATA_DIR": str(self.data_dir),
+            "TONGBAN_DISPATCH": "manual",
+        }
+
+
+def plan(nodes: tuple[str, ...] = NODES, base_port: int = 8100, prefix: str = "tongban_fed") -> list[Node]:
+    return [
+        Node(code, base_port + i, ROOT / "var" / "federation" / code, f"{prefix}_{code}")
+        for i, code in enumerate(nodes)
+    ]
+
+
+def tongban(node: Node, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tongban.cli", *args],
+        env=node.env(),
+        cwd=ROOT,
+        check=check,
+        capture_output=True,
+        text=True,
+    )
+
+
+def prepare(nodes: list[Node]) -> None:
+    """A fresh database and data folder per node, with the content and the demo accounts."""
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        for node in nodes:
+            connection.execute(f'DROP DATABASE IF EXISTS "{node.database}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{node.database}"')
+    _purge_queues(nodes)
+    for node in nodes:
+        node.data_dir.mkdir(parents=True, exist_ok=True)
+    # Two at a time: the machine has two cores.
+    for pair in (nodes[i : i + 2] for i in range(0, len(nodes), 2)):
+        running = [
+            subprocess.Popen(
+                [sys.executable, "-c", _SETUP], env=n.env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            for n in pair
+        ]
+        for n, process in zip(pair, running, strict=True):
+            out, _ = process.communicate()
+            if process.returncode != 0:
+                raise RuntimeError(f"节点 {n.code} 初始化失败：\n{out.decode()[-2000:]}")
+
+
+_SETUP = """
+import io, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+import django; django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+call_command("load_content", stdout=io.StringIO())
+call_command("load_demo", stdout=io.StringIO())
+"""
+
+
+def _purge_queues(nodes: list[Node]) -> None:
+    import pika
+
+    from tongban.exchange.rabbitmq import declare_topology, queue_name
+
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP))
+    channel = connection.channel()
+    for node in nodes:
+        declare_topology(channel, node.code)
+        channel.queue_purge(queue_name(node.code))
+    connection.close()
+
+
+def start(node: Node) -> None:
+    log = open(node.data_dir / "node.log", "ab")  # noqa: SIM115  (kept open for the child's lifetime)
+    node.process = subprocess.Popen(
+        [sys.executable, "-m", "tongban.cli", "node", "--node", node.code, "--port", str(node.port)],
+        env=node.env(),
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(node: Node, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{node.url}/regions", timeout=2).close()
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"节点 {node.code} 未能在 {timeout:.0f} 秒内启动，见 {node.data_dir / 'node.log'}")
+
+
+def stop(node: Node, kill: bool = False) -> None:
+    if node.process and node.process.poll() is None:
+        node.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        node.process.wait(timeout=20)
+    node.process = None
+
+
+@contextmanager
+def federation(nodes: list[Node]) -> Iterator[dict[str, Node]]:
+    prepare(nodes)
+    try:
+        for node in nodes:
+            start(node)
+        for node in nodes:
+            wait_ready(node)
+        yield {node.code: node for node in nodes}
+    finally:
+        for node in nodes:
+            stop(node)
+
+
+# ---------------------------------------------------------------- a small HTTP client
+
+
+class Client:
+    def __init__(self, node: Node, token: str) -> None:
+        self.node, self.token = node, token
+
+    def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None, ctype: str = "application/json"):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(self.node.url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", ctype)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def ok(self, method: str, path: str, body: Any = None, status: int = 200) -> dict[str, Any]:
+        got, answer = self.call(method, path, body)
+        if got != status:
+            raise AssertionError(f"{method} {self.node.code}{path} → {got}: {answer}")
+        return answer
+
+    def upload(self, case_no: str, code: str) -> None:
+        boundary = uuid.uuid4().hex
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="material_code"\r\n\r\n{code}\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{code}.pdf"\r\n'
+                f"Content-Type: application/pdf\r\n\r\n"
+            ).encode()
+            + PDF
+            + code.encode()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        got, answer = self.call(
+            "POST", f"/cases/{case_no}/materials", raw=body, ctype=f"multipart/form-data; boundary={boundary}"
+        )
+        if got != 201:
+            raise AssertionError(f"upload {code} → {got}: {answer}")
+
+    def act(self, case_no: str, action: str, **data: Any) -> dict[str, Any]:
+        return self.ok("POST", f"/cases/{case_no}/actions", {"action": action, **data})
+
+    def wait_for(self, case_no: str, status: str | None = None, timeout: float = 60.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got, answer = self.call("GET", f"/cases/{case_no}")
+            if got == 200 and (status is None or answer["status"] == status):
+                return answer
+            time.sleep(0.2)
+        raise AssertionError(f"节点 {self.node.code} 在 {timeout:.0f} 秒内未看到办件 {case_no}（期望状态 {status}）")
+
+
+def login(hub: Node, node: Node, username: str) -> Client:
+    """The hub issues the token; the node where the person acts accepts it."""
+    request = urllib.request.Request(
+        f"{hub.url}/auth/token", data=json.dumps({"username": username, "password": PASSWORD}).encode(), method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return Client(node, json.loads(response.read())["access_token"])
+
+
+def _story(mode: str) -> dict[str, Any]:
+    with open(ROOT / "content" / "demo" / "stories.yaml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)[mode]
+
+
+def open_and_submit(nodes: dict[str, Node], mode: str) -> tuple[str, dict[str, Any]]:
+    told = _story(mode)
+    submitter = login(nodes["000000"], nodes[told["node"]], told["user"])
+    request = told["request"]
+    if mode == "online":
+        request["form"]["start_date"] = time.strftime("%Y-%m-%d")
+    case_no = submitter.ok("POST", "/cases", request, status=201)["case_no"]
+    for code in told["materials"]:
+        submitter.upload(case_no, code)
+    submitter.act(case_no, "submit")
+    return case_no, told
+
+
+def run_online(nodes: dict[str, Node]) -> dict[str, Any]:
+    case_no, told = open_and_submit(nodes, "online")
+    owner = nodes[told["owner_node"]]
+    reviewer = login(nodes["000000"], owner, told["reviewer"])
+    reviewer.wait_for(case_no, "received")
+    reviewer.act(case_no, "accept")
+    reviewer.act(case_no, "start_review")
+    login(nodes["000000"], owner, told["approver"]).act(case_no, "decide", outcome="approve")
+    reviewer.act(case_no, "deliver", method="online")
+    return login(nodes["000000"], nodes[told["node"]], told["user"]).wait_for(case_no, "delivered")
+
+
+def run_proxy(nodes: dict[str, Node]) -> dict[str, Any]:
+    case_no, told = open_and_submit(nodes, "proxy")
+    clerk = login(nodes["000000"], nodes[told["node"]], told["user"])
+    clerk.act(case_no, "check_form", identity_verified=True, form_complete=True)
+    clerk.act(case_no, "forward", waybill={"carrier": "中国邮政EMS", "number": "1187654321098"})
+    owner = nodes[told["owner_node"]]
+    reviewer = login(nodes["000000"], owner, told["reviewer"])
+    reviewer.wait_for(case_no, "forwarded")
+    reviewer.act(case_no, "accept")
+    reviewer.act(case_no, "start_review")
+    login(nodes["000000"], owner, told["approver"]).act(case_no, "decide", outcome="approve")
+    reviewer.act(case_no, "deliver", method="mail", waybill={"carrier": "中国邮政EMS", "number": "9876543210"})
+    return clerk.wait_for(case_no, "delivered")
+
+
+def run_multi_place(nodes: dict[str, Node]) -> dict[str, Any]:
+    case_no, told = open_and_submit(nodes, "multi_place")
+    here = nodes[told["node"]]
+    reviewer = login(nodes["000000"], here, told["reviewer"])
+    for step in ("accept", "start_review", "complete_leg"):
+        reviewer.act(case_no, step)
+    origin = login(nodes["000000"], nodes[told["origin_node"]], told["origin_reviewer"])
+    origin.wait_for(case_no, "in_review")
+    _wait_holder(origin, case_no, told["origin_node"])
+    origin.act(case_no, "complete_leg")
+    _wait_holder(reviewer, case_no, told["node"])
+    login(nodes["000000"], here, told["approver"]).act(case_no, "decide", outcome="approve")
+    reviewer.act(case_no, "deliver", method="online")
+    return login(nodes["000000"], here, told["user"]).wait_for(case_no, "delivered")
+
+
+def _wait_holder(client: Client, case_no: str, node: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.ok("GET", f"/cases/{case_no}")["jurisdiction"]["processing"]["node"] == node:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"办件 {case_no} 未在 {timeout:.0f} 秒内转到节点 {node}")
+
+
+STORIES = {"全程网办": run_online, "异地代收代办": run_proxy, "多地联办": run_multi_place}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="启动国家平台与六个省级节点（各自的 PostgreSQL 数据库，经 RabbitMQ 交换消息），跑通三种模式"
+    )
+    parser.add_argument("--keep", action="store_true", help="跑完后保持节点运行，按 Ctrl+C 结束")
+    args = parser.parse_args(argv)
+    nodes = plan()
+    print("准备节点数据库与内容（每个节点一个 PostgreSQL 数据库）…", flush=True)
+    with federation(nodes) as running:
+        for node in nodes:
+            print(f"  节点 {node.code}: {node.url}  数据库 {node.database}", flush=True)
+        for label, story in STORIES.items():
+            started = time.monotonic()
+            case = story(running)
+            steps = " → ".join(f"{e['label']}@{e['node']}" for e in case["timeline"])
+            elapsed = time.monotonic() - started
+            print(f"{label}：办件 {case['case_no']} 状态 {case['status_label']}，用时 {elapsed:.1f} 秒", flush=True)
+            print(f"  {steps}", flush=True)
+        if args.keep:
+            print("节点保持运行中，按 Ctrl+C 结束。", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
