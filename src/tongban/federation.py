@@ -42,6 +42,7 @@ class Node:
     port: int
     data_dir: Path
     database: str
+    namespace: str
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -55,6 +56,7 @@ class Node:
             "TONGBAN_NODE": self.code,
             "TONGBAN_TRANSPORT": "rabbitmq",
             "TONGBAN_AMQP_URL": AMQP,
+            "TONGBAN_AMQP_NAMESPACE": self.namespace,
             "TONGBAN_DATA_DIR": str(self.data_dir),
             "TONGBAN_DISPATCH": "manual",
         }
@@ -62,7 +64,7 @@ class Node:
 
 def plan(nodes: tuple[str, ...] = NODES, base_port: int = 8100, prefix: str = "tongban_fed") -> list[Node]:
     return [
-        Node(code, base_port + i, ROOT / "var" / "federation" / code, f"{prefix}_{code}")
+        Node(code, base_port + i, ROOT / "var" / prefix / code, f"{prefix}_{code}", prefix)
         for i, code in enumerate(nodes)
     ]
 
@@ -120,8 +122,8 @@ def _purge_queues(nodes: list[Node]) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(AMQP))
     channel = connection.channel()
     for node in nodes:
-        declare_topology(channel, node.code)
-        channel.queue_purge(queue_name(node.code))
+        declare_topology(channel, node.code, node.namespace)
+        channel.queue_purge(queue_name(node.code, node.namespace))
     connection.close()
 
 

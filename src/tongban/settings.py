@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "tongban.identity",
     "tongban.worktime",
     "tongban.catalog",
+    "tongban.rules",
     "tongban.audit",
     "tongban.exchange",
     "tongban.cases",
@@ -118,6 +119,7 @@ TONGBAN_DISPATCH = os.environ.get("TONGBAN_DISPATCH", "manual")
 # How messages travel: "inprocess" (one database for all nodes) or "rabbitmq" (a node per database).
 TONGBAN_TRANSPORT = os.environ.get("TONGBAN_TRANSPORT", "inprocess")
 TONGBAN_AMQP_URL = os.environ.get("TONGBAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+TONGBAN_AMQP_NAMESPACE = os.environ.get("TONGBAN_AMQP_NAMESPACE", "tongban")
 # Access tokens issued by the hub; every node verifies them with the hub's key.
 TONGBAN_TOKEN_KEY = os.environ.get("TONGBAN_TOKEN_KEY", SECRET_KEY)
 TONGBAN_TOKEN_TTL_SECONDS = int(os.environ.get("TONGBAN_TOKEN_TTL_SECONDS", str(8 * 3600)))

@@ -15,7 +15,7 @@ from tongban.exchange import dispatcher, outbox
 from tongban.exchange.envelope import Envelope
 from tongban.exchange.handlers import handles
 from tongban.exchange.models import InboxMessage, OutboxMessage
-from tongban.exchange.rabbitmq import DEAD_QUEUE, RabbitTransport, consume, declare_topology, queue_name
+from tongban.exchange.rabbitmq import RabbitTransport, consume, dead_name, declare_topology, exchange_name, queue_name
 
 from conftest import AMQP_URL
 
@@ -34,7 +34,7 @@ def broker():
     channel = connection.channel()
     declare_topology(channel, NODE)
     channel.queue_purge(queue_name(NODE))
-    channel.queue_purge(DEAD_QUEUE)
+    channel.queue_purge(dead_name())
     taken.clear()
     transport = RabbitTransport(AMQP_URL)
     previous = dispatcher.set_transport(transport)
@@ -88,14 +88,14 @@ def test_the_same_message_delivered_twice_is_applied_once(broker, fixed_clock):
 @pytest.mark.services
 @pytest.mark.django_db
 def test_a_message_no_node_can_take_is_dead_lettered(broker, fixed_clock):
-    broker.basic_publish("tongban.exchange", routing_key=NODE, body=b"{not json")
+    broker.basic_publish(exchange_name(), routing_key=NODE, body=b"{not json")
     wrong = Envelope(
         type="test.rabbit", from_node="330000", to_node="990002", payload={"text": "错"}, created_at=clock.now()
     )
-    broker.basic_publish("tongban.exchange", routing_key=NODE, body=json.dumps(wrong.to_dict()).encode())
+    broker.basic_publish(exchange_name(), routing_key=NODE, body=json.dumps(wrong.to_dict()).encode())
     _drain()
     assert taken == []
-    dead = [broker.basic_get(DEAD_QUEUE, auto_ack=True) for _ in range(2)]
+    dead = [broker.basic_get(dead_name(), auto_ack=True) for _ in range(2)]
     assert all(method is not None for method, _props, _body in dead)
 
 

@@ -38,7 +38,7 @@ def transport() -> Transport:
         if settings.TONGBAN_TRANSPORT == "rabbitmq":
             from tongban.exchange.rabbitmq import RabbitTransport
 
-            _transport = RabbitTransport(settings.TONGBAN_AMQP_URL)
+            _transport = RabbitTransport(settings.TONGBAN_AMQP_URL, settings.TONGBAN_AMQP_NAMESPACE)
         else:
             _transport = InProcessTransport()
     return _transport

@@ -3,9 +3,10 @@ dead-letter queue. Delivery is at least once; the receiver's inbox (unique by no
 makes the effect exactly once.
 
 Topology (declared idempotently by both sides):
-  exchange `tongban.exchange` (direct, durable) --routing key = node code--> queue `tongban.node.<code>`
-  queue arguments: x-queue-type=quorum, x-dead-letter-exchange=`tongban.dead`, x-delivery-limit
-  exchange `tongban.dead` (fanout) --> queue `tongban.dead` (quorum): messages that could not be taken
+  exchange `<ns>.exchange` (direct, durable) --routing key = node code--> queue `<ns>.node.<code>`
+  queue arguments: x-queue-type=quorum, x-dead-letter-exchange=`<ns>.dead`, x-delivery-limit
+  exchange `<ns>.dead` (fanout) --> queue `<ns>.dead` (quorum): messages that could not be taken
+  (<ns> = TONGBAN_AMQP_NAMESPACE, default `tongban`)
 
 The module imports no Django models at import time, so tools can declare the topology without a database.
 """
@@ -23,43 +24,51 @@ from tongban.exchange.envelope import Envelope, canonical_bytes
 
 log = logging.getLogger(__name__)
 
-EXCHANGE = "tongban.exchange"
-DEAD_EXCHANGE = "tongban.dead"
-DEAD_QUEUE = "tongban.dead"
 DELIVERY_LIMIT = 5
+# One broker may carry several federations (a test run beside a demo): each has its own namespace.
+DEFAULT_NAMESPACE = "tongban"
 
 
-def queue_name(node: str) -> str:
-    return f"tongban.node.{node}"
+def exchange_name(namespace: str = DEFAULT_NAMESPACE) -> str:
+    return f"{namespace}.exchange"
 
 
-def declare_topology(channel: BlockingChannel, node: str | None = None) -> None:
-    channel.exchange_declare(EXCHANGE, exchange_type="direct", durable=True)
-    channel.exchange_declare(DEAD_EXCHANGE, exchange_type="fanout", durable=True)
-    channel.queue_declare(DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
-    channel.queue_bind(DEAD_QUEUE, DEAD_EXCHANGE)
+def dead_name(namespace: str = DEFAULT_NAMESPACE) -> str:
+    return f"{namespace}.dead"
+
+
+def queue_name(node: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    return f"{namespace}.node.{node}"
+
+
+def declare_topology(channel: BlockingChannel, node: str | None = None, namespace: str = DEFAULT_NAMESPACE) -> None:
+    channel.exchange_declare(exchange_name(namespace), exchange_type="direct", durable=True)
+    channel.exchange_declare(dead_name(namespace), exchange_type="fanout", durable=True)
+    channel.queue_declare(dead_name(namespace), durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(dead_name(namespace), dead_name(namespace))
     if node:
-        declare_node_queue(channel, node)
+        declare_node_queue(channel, node, namespace)
 
 
-def declare_node_queue(channel: BlockingChannel, node: str) -> None:
+def declare_node_queue(channel: BlockingChannel, node: str, namespace: str = DEFAULT_NAMESPACE) -> None:
     channel.queue_declare(
-        queue_name(node),
+        queue_name(node, namespace),
         durable=True,
         arguments={
             "x-queue-type": "quorum",
-            "x-dead-letter-exchange": DEAD_EXCHANGE,
+            "x-dead-letter-exchange": dead_name(namespace),
             "x-delivery-limit": DELIVERY_LIMIT,
         },
     )
-    channel.queue_bind(queue_name(node), EXCHANGE, routing_key=node)
+    channel.queue_bind(queue_name(node, namespace), exchange_name(namespace), routing_key=node)
 
 
 class RabbitTransport:
     """Publishes each envelope persistently and returns only once the broker has confirmed it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = DEFAULT_NAMESPACE) -> None:
         self.url = url
+        self.namespace = namespace
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self._declared: set[str] = set()
@@ -70,7 +79,7 @@ class RabbitTransport:
             self._connection = pika.BlockingConnection(pika.URLParameters(self.url))
             self._channel = self._connection.channel()
             self._channel.confirm_delivery()
-            declare_topology(self._channel)
+            declare_topology(self._channel, namespace=self.namespace)
             self._declared = set()
         return self._channel
 
@@ -86,10 +95,10 @@ class RabbitTransport:
         try:
             channel = self._open()
             if envelope.to_node not in self._declared:
-                declare_node_queue(channel, envelope.to_node)
+                declare_node_queue(channel, envelope.to_node, self.namespace)
                 self._declared.add(envelope.to_node)
             channel.basic_publish(
-                EXCHANGE,
+                exchange_name(self.namespace),
                 routing_key=envelope.to_node,
                 body=canonical_bytes(envelope),
                 properties=pika.BasicProperties(
@@ -130,17 +139,18 @@ def consume(
     stop: Callable[[], bool] = lambda: False,
     idle_timeout: float = 1.0,
     on_idle: Callable[[], None] | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> int:
     """Consume the node's queue until `stop()`; ack only after the inbox transaction committed."""
     from tongban.exchange.dispatcher import apply_one
 
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
-    declare_topology(channel, node)
+    declare_topology(channel, node, namespace)
     channel.basic_qos(prefetch_count=100)
     taken = 0
     try:
-        for method, _properties, body in channel.consume(queue_name(node), inactivity_timeout=idle_timeout):
+        for method, _properties, body in channel.consume(queue_name(node, namespace), inactivity_timeout=idle_timeout):
             if method is None:
                 if on_idle:
                     on_idle()

@@ -14,4 +14,4 @@ class Command(BaseCommand):
         if settings.TONGBAN_NODE and node != settings.TONGBAN_NODE:
             raise CommandError(f"本进程服务的节点为 {settings.TONGBAN_NODE}，不能接收节点 {node} 的消息。")
         self.stdout.write(f"正在接收节点 {node} 的消息（{settings.TONGBAN_AMQP_URL.split('@')[-1]}），按 Ctrl+C 结束。")
-        consume(node, settings.TONGBAN_AMQP_URL)
+        consume(node, settings.TONGBAN_AMQP_URL, namespace=settings.TONGBAN_AMQP_NAMESPACE)

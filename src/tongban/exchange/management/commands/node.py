@@ -38,7 +38,12 @@ class Command(BaseCommand):
 
         while True:
             try:
-                consume(node, settings.TONGBAN_AMQP_URL, on_idle=close_old_connections)
+                consume(
+                    node,
+                    settings.TONGBAN_AMQP_URL,
+                    namespace=settings.TONGBAN_AMQP_NAMESPACE,
+                    on_idle=close_old_connections,
+                )
             except Exception as exc:  # the broker is down: keep trying; unacked messages wait in the queue
                 self.stderr.write(f"消息接收中断，5 秒后重连：{exc}")
                 time.sleep(5)
