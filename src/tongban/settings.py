@@ -120,6 +120,11 @@ TONGBAN_DISPATCH = os.environ.get("TONGBAN_DISPATCH", "manual")
 TONGBAN_TRANSPORT = os.environ.get("TONGBAN_TRANSPORT", "inprocess")
 TONGBAN_AMQP_URL = os.environ.get("TONGBAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 TONGBAN_AMQP_NAMESPACE = os.environ.get("TONGBAN_AMQP_NAMESPACE", "tongban")
+# Messages that expect an answer, and how long (seconds) their sender waits before the exchange times out.
+TONGBAN_EXCHANGE_TIMEOUTS = {
+    "case.created": int(os.environ.get("TONGBAN_TIMEOUT_CASE_CREATED", "600")),
+    "case.request": int(os.environ.get("TONGBAN_TIMEOUT_CASE_REQUEST", "600")),
+}
 # Access tokens issued by the hub; every node verifies them with the hub's key.
 TONGBAN_TOKEN_KEY = os.environ.get("TONGBAN_TOKEN_KEY", SECRET_KEY)
 TONGBAN_TOKEN_TTL_SECONDS = int(os.environ.get("TONGBAN_TOKEN_TTL_SECONDS", str(8 * 3600)))

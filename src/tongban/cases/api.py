@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,6 +16,8 @@ from tongban.cases.numbering import is_well_formed
 from tongban.cases.policy import find_visible_case, visible_cases
 from tongban.cases.services import ApplicantInput, add_material, create_case, do_action, do_supplement
 from tongban.errors import DomainError, NotFound
+from tongban.exchange import exchanges
+from tongban.exchange.models import Exchange
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
 
@@ -162,3 +165,16 @@ def supplements(request: HttpRequest, case_no: str):
     if not files:
         raise DomainError("upload_invalid", "请以 multipart/form-data 提交补正材料，字段名为材料编码。", status=400)
     return _outcome(do_supplement(actor, case, files), actor)
+
+
+@router.post("/{case_no}/exchanges/{message_id}/retry", response=dict, summary="重新发送超时或未答复的跨节点交换")
+def retry_exchange(request: HttpRequest, case_no: str, message_id: str):
+    actor = request_actor(request)
+    case = _case(request, case_no)
+    try:
+        exchange = Exchange.objects.get(message_id=uuid.UUID(message_id), from_node=case.node, case_no=case.case_no)
+    except (ValueError, Exchange.DoesNotExist):
+        raise NotFound("exchange_not_found", f"该办件没有标识为 {message_id} 的交换。") from None
+    exchanges.retry(exchange)
+    fresh = Case.objects.select_related("item", "item_version").get(pk=case.pk)
+    return views.detail(fresh, actor)

@@ -28,6 +28,7 @@ from tongban.catalog.models import ItemVersion
 from tongban.errors import DomainError
 from tongban.exchange import outbox
 from tongban.exchange.envelope import Envelope
+from tongban.exchange.exchanges import FORWARDED, Rejected
 from tongban.exchange.handlers import RetryLater, handles
 
 
@@ -129,8 +130,9 @@ MAX_HOPS = 3
 
 
 @handles("case.request")
-def on_case_request(envelope: Envelope) -> None:
-    """The holder performs an action an applicant asked for at another node, or says why not."""
+def on_case_request(envelope: Envelope) -> object:
+    """The holder performs an action an applicant asked for at another node, or says why not (the
+    answer goes back to the requesting node through `exchange.answer`)."""
     request = envelope.payload
     case = Case.objects.select_for_update().filter(node=envelope.to_node, case_no=envelope.case_no).first()
     if case is None:
@@ -149,7 +151,7 @@ def on_case_request(envelope: Envelope) -> None:
                 "origin": request.get("origin", envelope.from_node),
             },
         )
-        return
+        return FORWARDED
     origin = request.get("origin", envelope.from_node)
     try:
         with transaction.atomic():
@@ -162,18 +164,11 @@ def on_case_request(envelope: Envelope) -> None:
             else:
                 data = _validate_action_data(case, request["action"], request.get("reason", ""), data)
             _append(case, acting, request["action"], request.get("reason", ""), data)
-    except (DomainError, KeyError, TypeError, ValueError) as exc:
-        code, detail = (
-            (exc.code, exc.detail) if isinstance(exc, DomainError) else ("request_invalid", "请求内容不完整。")
-        )
-        outbox.send(
-            "case.request_rejected",
-            from_node=envelope.to_node,
-            to_node=origin,
-            case_no=envelope.case_no,
-            correlation_id=envelope.correlation_id,
-            payload={"case_no": envelope.case_no, "action": request.get("action", ""), "code": code, "detail": detail},
-        )
+    except DomainError as exc:
+        return Rejected(exc.code, exc.detail)
+    except (KeyError, TypeError, ValueError):
+        return Rejected("request_invalid", "请求内容不完整。")
+    return None
 
 
 def _requesting_actor(case: Case, request: dict, origin: str) -> Acting:
@@ -202,20 +197,3 @@ def _requesting_actor(case: Case, request: dict, origin: str) -> Acting:
     if not allowed:
         raise DomainError("not_case_applicant", "请求人不是该办件的申请人或收件窗口。", status=403)
     return Acting(actor["username"], actor["name"], role, actor["node"], department_id_of(actor.get("department")))
-
-
-@handles("case.request_rejected")
-def on_request_rejected(envelope: Envelope) -> None:
-    payload = envelope.payload
-    audit(
-        "tongban.case.request_rejected",
-        node=envelope.to_node,
-        object_type="case",
-        object_id=envelope.case_no,
-        data={
-            "action": payload["action"],
-            "code": payload["code"],
-            "detail": payload["detail"],
-            "by": envelope.from_node,
-        },
-    )

@@ -15,18 +15,21 @@ from tongban.cases.lifecycle import TERMINAL
 from tongban.cases.models import Case
 from tongban.cases.policy import Acting
 from tongban.cases.services import _append, _lock, refresh
+from tongban.exchange.exchanges import expire_overdue
 
 
 @dataclass
 class SweepStats:
     deemed_accepted: int = 0
     refreshed: int = 0
+    timed_out: int = 0
 
 
 def sweep(node: str | None = None) -> SweepStats:
     stats = SweepStats()
     stats.deemed_accepted = deem_overdue_acceptances(node)
     stats.refreshed = refresh_open_cases(node)
+    stats.timed_out = expire_overdue(node)
     return stats
 
 

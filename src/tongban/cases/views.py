@@ -18,6 +18,7 @@ from tongban.cases.policy import allowed_actions
 from tongban.cases.services import masked_applicant_id
 from tongban.catalog.models import Mode
 from tongban.clock import CHINA_TZ
+from tongban.exchange.models import Exchange
 from tongban.identity.actors import Actor
 from tongban.identity.models import StaffRole
 from tongban.identity.validators import mask_id_number, mask_phone
@@ -156,6 +157,7 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
             for a in case.actions.order_by("seq")
         ],
         "notices": _notices(case),
+        "exchanges": _exchanges(case),
         # 补正 is completed by sending the supplements, not as an action of its own.
         "allowed_actions": [
             {"action": a, "label": ACTION_LABELS[a]} for a in allowed_actions(actor, case) if a != "complete_correction"
@@ -176,17 +178,43 @@ def _form_data(case: Case, handler: bool) -> dict[str, Any]:
 
 
 def _notices(case: Case) -> list[dict[str, Any]]:
-    """Requests this node sent to the holder that the holder refused, with its reason."""
+    """Requests this node sent that the holder refused, and exchanges that timed out, with the reason."""
     entries = AuditEntry.objects.filter(
-        node=case.node, object_type="case", object_id=case.case_no, code="tongban.case.request_rejected"
+        node=case.node,
+        object_type="case",
+        object_id=case.case_no,
+        code__in=["tongban.case.request_rejected", "tongban.exchange.timed_out"],
     ).order_by("at", "id")
+    notices = []
+    for entry in entries:
+        if entry.code == "tongban.exchange.timed_out":
+            code, detail, action = "timeout", f"节点 {entry.data.get('to')} 未在答复期限内答复，可重新发送。", ""
+        else:
+            code, detail, action = entry.data.get("code"), entry.data.get("detail"), entry.data.get("action", "")
+        notices.append(
+            {
+                "at": _iso(entry.at),
+                "action": action,
+                "label": ACTION_LABELS.get(action, ""),
+                "code": code,
+                "detail": detail,
+            }
+        )
+    return notices
+
+
+def _exchanges(case: Case) -> list[dict[str, Any]]:
     return [
         {
-            "at": _iso(entry.at),
-            "action": entry.data.get("action"),
-            "label": ACTION_LABELS.get(entry.data.get("action", ""), ""),
-            "code": entry.data.get("code"),
-            "detail": entry.data.get("detail"),
+            "message_id": str(e.message_id),
+            "type": e.type,
+            "to_node": e.to_node,
+            "state": e.state,
+            "state_label": e.get_state_display(),
+            "deadline": _iso(e.deadline),
+            "attempts": e.attempts,
+            "error_code": e.error_code,
+            "error_detail": e.error_detail,
         }
-        for entry in entries
+        for e in Exchange.objects.filter(from_node=case.node, case_no=case.case_no).order_by("created_at", "id")
     ]

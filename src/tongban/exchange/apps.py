@@ -10,6 +10,8 @@ class ExchangeConfig(AppConfig):
     verbose_name = "节点消息交换"
 
     def ready(self) -> None:
+        from tongban.exchange import exchanges  # noqa: F401  (registers the exchange.answer handler)
+
         # The embedded server runs the dispatcher beside the web workers; runserver's autoreloader
         # parent process must not start one too.
         serving = "runserver" in sys.argv and os.environ.get("RUN_MAIN") == "true"

@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from tongban import clock
 from tongban.errors import DomainError
+from tongban.exchange import exchanges
 from tongban.exchange.handlers import RetryLater, handler_for
 from tongban.exchange.models import InboxMessage, OutboxMessage
 from tongban.exchange.outbox import envelope_of
@@ -104,6 +105,7 @@ def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
                 stats.failed += 1
                 continue
             message.status = OutboxMessage.Status.SENT
+            exchanges.mark_sent(message)
             message.sent_at = clock.now()
             message.save(update_fields=["attempts", "status", "sent_at"])
             if first_time:
@@ -134,7 +136,8 @@ def apply_one(message_pk: int) -> str:
             handler = handler_for(message.type)
             if handler is None:
                 raise DomainError("unknown_message_type", f"未知的消息类型：{message.type}")
-            handler(envelope_of(message))
+            envelope = envelope_of(message)
+            exchanges.answer(envelope, handler(envelope))
             message.status = InboxMessage.Status.APPLIED
             message.applied_at = clock.now()
             message.attempts += 1

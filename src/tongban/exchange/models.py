@@ -65,3 +65,36 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.from_node}→{self.node} {self.case_no}"
+
+
+class Exchange(models.Model):
+    """A message that expects an answer, tracked by its sender until it ends: answered, failed with a
+    listed error, or timed out — never silence."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        ANSWERED = "answered", "已答复"
+        FAILED = "failed", "已拒绝"
+        TIMED_OUT = "timed_out", "已超时"
+
+    message_id = models.UUIDField("消息标识", unique=True)
+    type = models.CharField("消息类型", max_length=48)
+    from_node = models.CharField("发送节点", max_length=6, db_index=True)
+    to_node = models.CharField("接收节点", max_length=6)
+    case_no = models.CharField("办件编号", max_length=32, blank=True, db_index=True)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    created_at = models.DateTimeField("发起时间")
+    deadline = models.DateTimeField("答复期限")
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    error_code = models.CharField("错误代码", max_length=48, blank=True)
+    error_detail = models.CharField("错误说明", max_length=255, blank=True)
+    attempts = models.PositiveIntegerField("发起次数", default=1)
+
+    class Meta:
+        verbose_name = "跨节点交换"
+        verbose_name_plural = "跨节点交换"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.from_node}→{self.to_node} {self.case_no} {self.get_state_display()}"

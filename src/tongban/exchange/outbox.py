@@ -35,8 +35,9 @@ def send(
         created_at=clock.now(),
         payload=payload,
     )
-    from tongban.exchange import dispatcher
+    from tongban.exchange import dispatcher, exchanges
 
+    exchanges.track(message)
     transaction.on_commit(dispatcher.wake)
     return message
 

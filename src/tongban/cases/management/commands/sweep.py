@@ -11,4 +11,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         stats = sweep(node=options.get("node"))
-        self.stdout.write(f"视为受理 {stats.deemed_accepted} 件，更新期限或预警 {stats.refreshed} 件。")
+        self.stdout.write(
+            f"视为受理 {stats.deemed_accepted} 件，更新期限或预警 {stats.refreshed} 件，交换超时 {stats.timed_out} 个。"
+        )

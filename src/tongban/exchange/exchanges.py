@@ -1,0 +1,164 @@
+"""Every exchange ends: a message that expects an answer is tracked by its sender (pending → sent →
+answered | failed | timed_out). The receiver answers with `exchange.answer` once it has applied the
+message (or refused it, with a code from the closed list); the sweep turns an overdue exchange into
+a timeout the sender's case shows, and an operator or the case's handler can retry it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from tongban import clock
+from tongban.audit.log import record as audit
+from tongban.errors import Conflict
+from tongban.exchange.envelope import Envelope
+from tongban.exchange.handlers import handles
+from tongban.exchange.models import Exchange, OutboxMessage
+
+ANSWER = "exchange.answer"
+
+
+def timeout_for(message_type: str) -> dt.timedelta | None:
+    """How long the sender waits for an answer to this type of message; None: no answer expected."""
+    seconds = settings.TONGBAN_EXCHANGE_TIMEOUTS.get(message_type)
+    return dt.timedelta(seconds=seconds) if seconds else None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A handler's refusal: answered to the sender instead of `applied`."""
+
+    code: str
+    detail: str
+
+
+FORWARDED = object()  # a handler passed the message on; the node it went to answers
+
+
+def track(message: OutboxMessage) -> None:
+    """Called by the outbox when a message is written: open its exchange if it expects an answer."""
+    timeout = timeout_for(message.type)
+    if timeout is None or message.correlation_id != message.message_id:
+        return  # no answer expected, or a message passed on within an exchange that is tracked already
+    Exchange.objects.create(
+        message_id=message.message_id,
+        type=message.type,
+        from_node=message.from_node,
+        to_node=message.to_node,
+        case_no=message.case_no,
+        created_at=message.created_at,
+        deadline=message.created_at + timeout,
+    )
+
+
+def mark_sent(message: OutboxMessage) -> None:
+    Exchange.objects.filter(message_id=message.message_id, state=Exchange.State.PENDING).update(
+        state=Exchange.State.SENT
+    )
+
+
+def answer(envelope: Envelope, result: Any) -> None:
+    """After applying a message that expects an answer, tell the node that opened the exchange."""
+    from tongban.exchange import outbox
+
+    if result is FORWARDED or timeout_for(envelope.type) is None:
+        return
+    rejected = result if isinstance(result, Rejected) else None
+    outbox.send(
+        ANSWER,
+        from_node=envelope.to_node,
+        to_node=envelope.payload.get("origin", envelope.from_node),
+        case_no=envelope.case_no,
+        correlation_id=envelope.correlation_id,
+        payload={
+            "exchange": str(envelope.correlation_id),
+            "type": envelope.type,
+            "outcome": "rejected" if rejected else "applied",
+            "code": rejected.code if rejected else "",
+            "detail": rejected.detail if rejected else "",
+            "action": envelope.payload.get("action", ""),
+        },
+    )
+
+
+@handles(ANSWER)
+def on_answer(envelope: Envelope) -> None:
+    payload = envelope.payload
+    exchange = Exchange.objects.select_for_update().filter(message_id=uuid.UUID(payload["exchange"])).first()
+    if exchange is None or exchange.state in (Exchange.State.ANSWERED, Exchange.State.FAILED):
+        return
+    # An answer that comes after the timeout still ends the exchange: the late truth wins.
+    exchange.state = Exchange.State.FAILED if payload["outcome"] == "rejected" else Exchange.State.ANSWERED
+    exchange.error_code, exchange.error_detail = payload.get("code", ""), payload.get("detail", "")[:255]
+    exchange.ended_at = clock.now()
+    exchange.save(update_fields=["state", "error_code", "error_detail", "ended_at"])
+    if exchange.state == Exchange.State.FAILED:
+        audit(
+            "tongban.case.request_rejected" if exchange.type == "case.request" else "tongban.exchange.failed",
+            node=envelope.to_node,
+            object_type="case",
+            object_id=envelope.case_no,
+            data={
+                "action": payload.get("action", ""),
+                "code": exchange.error_code,
+                "detail": exchange.error_detail,
+                "by": envelope.from_node,
+            },
+        )
+
+
+def expire_overdue(node: str | None = None) -> int:
+    """The sweep: exchanges past their deadline end as timed out, visible on the case."""
+    now = clock.now()
+    overdue = Exchange.objects.filter(state__in=[Exchange.State.PENDING, Exchange.State.SENT], deadline__lt=now)
+    if node:
+        overdue = overdue.filter(from_node=node)
+    count = 0
+    for exchange in overdue:
+        with transaction.atomic():
+            exchange.state = Exchange.State.TIMED_OUT
+            exchange.error_code = "timeout"
+            exchange.error_detail = f"节点 {exchange.to_node} 未在答复期限内答复。"
+            exchange.ended_at = now
+            exchange.save(update_fields=["state", "error_code", "error_detail", "ended_at"])
+            audit(
+                "tongban.exchange.timed_out",
+                node=exchange.from_node,
+                object_type="case",
+                object_id=exchange.case_no,
+                data={"type": exchange.type, "to": exchange.to_node, "message_id": str(exchange.message_id)},
+            )
+            count += 1
+    return count
+
+
+def retry(exchange: Exchange) -> Exchange:
+    """Send the same message again (same id: the receiver applies it at most once) with a new deadline."""
+    with transaction.atomic():
+        exchange = Exchange.objects.select_for_update().get(pk=exchange.pk)
+        if exchange.state not in (Exchange.State.TIMED_OUT, Exchange.State.PENDING, Exchange.State.SENT):
+            raise Conflict("exchange_not_retryable", "只有未答复或已超时的交换可以重新发送。")
+        timeout = timeout_for(exchange.type) or dt.timedelta(minutes=10)
+        OutboxMessage.objects.filter(message_id=exchange.message_id).update(
+            status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None
+        )
+        exchange.state, exchange.error_code, exchange.error_detail = Exchange.State.PENDING, "", ""
+        exchange.deadline, exchange.ended_at = clock.now() + timeout, None
+        exchange.attempts += 1
+        exchange.save()
+        audit(
+            "tongban.exchange.retried",
+            node=exchange.from_node,
+            object_type="case",
+            object_id=exchange.case_no,
+            data={"message_id": str(exchange.message_id), "attempts": exchange.attempts},
+        )
+    from tongban.exchange.dispatcher import wake
+
+    transaction.on_commit(wake)
+    return exchange
