@@ -11,11 +11,11 @@ from tongban.exchange import dispatcher
 from tongban.exchange.models import Exchange
 from tongban.stories import story
 
-from support import Api, content, dispatch, ok, problem  # noqa: F401
+from support import Api, dispatch, ok, problem
 
 
 @pytest.fixture(autouse=True)
-def _content(content, fixed_clock, db):  # noqa: F811
+def _content(content, fixed_clock, db):
     return fixed_clock
 
 
