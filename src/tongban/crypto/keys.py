@@ -105,9 +105,10 @@ class SM2PrivateKey:
         """d as 32 big-endian bytes. Handle with care."""
         return self._scalar
 
-    def public_key(self) -> SM2PublicKey:
+    def public_key(self, backend: str | SM2Backend | None = None) -> SM2PublicKey:
+        """d·G, computed once (by the given or the default backend) and kept."""
         if self._public is None:
-            self._public = SM2PublicKey(get_backend().public_point(self._scalar))
+            self._public = SM2PublicKey(get_backend(backend).public_point(self._scalar))
         return self._public
 
     def to_der(self) -> bytes:
@@ -116,9 +117,7 @@ class SM2PrivateKey:
             asn1.encode(asn1.OCTET_STRING, self._scalar),
             asn1.encode(asn1.CONTEXT_1, asn1.encode_bit_string(self.public_key().point)),
         )
-        return asn1.encode_sequence(
-            asn1.encode_integer(0), _ALGORITHM, asn1.encode(asn1.OCTET_STRING, ec_private_key)
-        )
+        return asn1.encode_sequence(asn1.encode_integer(0), _ALGORITHM, asn1.encode(asn1.OCTET_STRING, ec_private_key))
 
     def to_pem(self) -> str:
         return _pem("PRIVATE KEY", self.to_der())

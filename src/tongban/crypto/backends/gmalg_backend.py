@@ -14,9 +14,7 @@ import gmalg
 class _Signer:
     __slots__ = ("_point", "_random_bits", "_scalar", "_user_id")
 
-    def __init__(
-        self, scalar: bytes, point: bytes, user_id: bytes, random_bits: Callable[[int], int] | None
-    ) -> None:
+    def __init__(self, scalar: bytes, point: bytes, user_id: bytes, random_bits: Callable[[int], int] | None) -> None:
         self._scalar = scalar
         self._point = point
         self._user_id = user_id

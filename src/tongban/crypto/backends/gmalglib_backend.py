@@ -59,4 +59,3 @@ class Backend:
 
     def verifier(self, point: bytes, user_id: bytes) -> _Verifier:
         return _Verifier(SM2(pk=point, uid=user_id))
-
