@@ -62,8 +62,11 @@ def fixed_clock():
 @pytest.fixture(autouse=True)
 def _fresh_work_calendar():
     """The holiday table is cached per process; a rolled-back test must not leave its days behind."""
+    from tongban.exchange import trust
     from tongban.worktime.calendar import invalidate
 
     invalidate()
+    trust.invalidate()  # keys and the trust list are cached per process too
     yield
     invalidate()
+    trust.invalidate()

@@ -99,7 +99,12 @@ def problem(response, status: int, code: str) -> dict[str, Any]:
 
 def dispatch() -> None:
     stats = run_until_idle()
-    assert stats.failed == 0, stats
+    if stats.failed:
+        from tongban.exchange.models import InboxMessage, OutboxMessage
+
+        errors = [(m.type, str(m.created_at), m.last_error) for m in OutboxMessage.objects.exclude(last_error="")]
+        errors += [m.last_error for m in InboxMessage.objects.filter(status="failed")]
+        raise AssertionError(f"{stats}: {errors[:5]}")
 
 
 @pytest.fixture(scope="package")

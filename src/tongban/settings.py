@@ -120,6 +120,14 @@ TONGBAN_DISPATCH = os.environ.get("TONGBAN_DISPATCH", "manual")
 TONGBAN_TRANSPORT = os.environ.get("TONGBAN_TRANSPORT", "inprocess")
 TONGBAN_AMQP_URL = os.environ.get("TONGBAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 TONGBAN_AMQP_NAMESPACE = os.environ.get("TONGBAN_AMQP_NAMESPACE", "tongban")
+# Signed exchange: how long a node works on a cached trust list, how long a rotated key stays valid,
+# and how far a message's timestamp may lie from the receiver's clock before it counts as a replay.
+TONGBAN_TRUST_GRACE_SECONDS = int(os.environ.get("TONGBAN_TRUST_GRACE_SECONDS", str(7 * 24 * 3600)))
+TONGBAN_KEY_OVERLAP_SECONDS = int(os.environ.get("TONGBAN_KEY_OVERLAP_SECONDS", str(24 * 3600)))
+# Duplicates are refused by message id for as long as the inbox keeps them (it keeps them all); the window
+# refuses anything older than that, and must outlast the longest outage a message may wait out in an outbox.
+TONGBAN_REPLAY_WINDOW_SECONDS = int(os.environ.get("TONGBAN_REPLAY_WINDOW_SECONDS", str(30 * 24 * 3600)))
+TONGBAN_HUB_URL = os.environ.get("TONGBAN_HUB_URL", "")
 # Messages that expect an answer, and how long (seconds) their sender waits before the exchange times out.
 TONGBAN_EXCHANGE_TIMEOUTS = {
     "case.created": int(os.environ.get("TONGBAN_TIMEOUT_CASE_CREATED", "600")),

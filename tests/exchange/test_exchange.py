@@ -16,6 +16,7 @@ from tongban.exchange.envelope import Envelope, canonical_bytes
 from tongban.exchange.handlers import RetryLater, handles
 from tongban.exchange.models import InboxMessage, OutboxMessage
 from tongban.exchange.transport import accept_into_inbox
+from tongban.exchange.trust import sign_envelope
 
 applied: list[str] = []
 
@@ -104,7 +105,7 @@ def test_failed_delivery_is_retried_with_backoff_and_nothing_is_lost(fixed_clock
 @pytest.mark.django_db
 def test_unknown_message_type_is_marked_failed_for_operators(fixed_clock):
     envelope = Envelope(type="test.unknown", from_node="330000", to_node="520000", payload={}, created_at=clock.now())
-    accept_into_inbox(envelope)
+    accept_into_inbox(sign_envelope(envelope))
     assert dispatcher.apply_received().failed == 1
     assert "unknown_message_type" in InboxMessage.objects.get().last_error
 
@@ -123,9 +124,9 @@ def test_canonical_encoding_is_stable():
         canonical_bytes(envelope)
         == (
             '{"case_no":"330000202506090000015","correlation_id":"00000000-0000-4000-8000-000000000001",'
-            '"created_at":"2025-06-09T09:00:00+08:00","from_node":"330000",'
+            '"created_at":"2025-06-09T01:00:00+00:00","from_node":"330000","key_id":"",'
             '"message_id":"00000000-0000-4000-8000-000000000001","payload":{"a":"办件","b":1},'
-            '"schema_version":1,"to_node":"520000","type":"case.action"}'
+            '"represented_party":"","schema_version":1,"to_node":"520000","type":"case.action","user":""}'
         ).encode()
     )
     assert Envelope.from_dict(envelope.to_dict()) == envelope

@@ -16,6 +16,7 @@ from tongban.exchange.envelope import Envelope
 from tongban.exchange.handlers import handles
 from tongban.exchange.models import InboxMessage, OutboxMessage
 from tongban.exchange.rabbitmq import RabbitTransport, consume, dead_name, declare_topology, exchange_name, queue_name
+from tongban.exchange.trust import sign_envelope
 
 from conftest import AMQP_URL
 
@@ -73,8 +74,8 @@ def test_published_with_confirms_and_applied_exactly_once(broker, fixed_clock):
 @pytest.mark.services
 @pytest.mark.django_db
 def test_the_same_message_delivered_twice_is_applied_once(broker, fixed_clock):
-    envelope = Envelope(
-        type="test.rabbit", from_node="330000", to_node=NODE, payload={"text": "重"}, created_at=clock.now()
+    envelope = sign_envelope(
+        Envelope(type="test.rabbit", from_node="330000", to_node=NODE, payload={"text": "重"}, created_at=clock.now())
     )
     transport = RabbitTransport(AMQP_URL)
     transport.deliver(envelope)

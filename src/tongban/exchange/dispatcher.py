@@ -22,6 +22,7 @@ from tongban.exchange.handlers import RetryLater, handler_for
 from tongban.exchange.models import InboxMessage, OutboxMessage
 from tongban.exchange.outbox import envelope_of
 from tongban.exchange.transport import InProcessTransport, Transport
+from tongban.exchange.trust import Refused
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,11 @@ def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
             message.attempts += 1
             try:
                 first_time = transport().deliver(envelope_of(message))
+            except Refused as refusal:
+                # The receiver will never take it: the exchange ends now with the receiver's code.
+                exchanges.refused(message, refusal.code, refusal.detail)
+                stats.failed += 1
+                continue
             except Exception as exc:  # a transport failure must not lose the message: retry with backoff
                 log.warning("delivery of %s failed: %s", message.message_id, exc)
                 message.last_error = f"{type(exc).__name__}: {exc}"[:255]

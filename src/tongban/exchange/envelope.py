@@ -1,7 +1,8 @@
 """The envelope every cross-node message travels in, and its canonical encoding.
 
-The canonical encoding (UTF-8 JSON, keys sorted, no insignificant whitespace) is what a
-signature will cover once messages are signed; keep it stable and documented in docs/protocol.md.
+The sending node signs the canonical encoding (UTF-8 JSON of every field but the signature, keys
+sorted, no insignificant whitespace) with its SM2 key; `key_id` names the key in the trust list.
+See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 SCHEMA_VERSION = 1
+UNSIGNED_FIELDS = ("signature",)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,10 @@ class Envelope:
     message_id: uuid.UUID = field(default_factory=uuid.uuid4)
     correlation_id: uuid.UUID | None = None
     schema_version: int = SCHEMA_VERSION
+    user: str = ""  # the person acting (X-Road UserId)
+    represented_party: str = ""  # the party a window acts for in 异地代收代办 (X-Road Represented-Party)
+    key_id: str = ""  # the sender's key in the trust list
+    signature: str = ""  # base64 DER SM2 signature over canonical_bytes
 
     def __post_init__(self) -> None:
         if self.correlation_id is None:
@@ -36,7 +42,8 @@ class Envelope:
         data = asdict(self)
         data["message_id"] = str(self.message_id)
         data["correlation_id"] = str(self.correlation_id)
-        data["created_at"] = self.created_at.isoformat()
+        # UTC, so the bytes are the same whichever zone the sender's clock or database hands back.
+        data["created_at"] = self.created_at.astimezone(dt.UTC).isoformat()
         return data
 
     @classmethod
@@ -51,8 +58,22 @@ class Envelope:
             message_id=uuid.UUID(data["message_id"]),
             correlation_id=uuid.UUID(data["correlation_id"]),
             schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
+            user=data.get("user", ""),
+            represented_party=data.get("represented_party", ""),
+            key_id=data.get("key_id", ""),
+            signature=data.get("signature", ""),
         )
+
+    def signed(self, key_id: str, signature: str) -> Envelope:
+        return replace(self, key_id=key_id, signature=signature)
 
 
 def canonical_bytes(envelope: Envelope) -> bytes:
+    """What the signature covers: every field but the signature itself."""
+    data = {k: v for k, v in envelope.to_dict().items() if k not in UNSIGNED_FIELDS}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def wire_bytes(envelope: Envelope) -> bytes:
+    """The envelope on the wire: the canonical fields plus the signature."""
     return json.dumps(envelope.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()

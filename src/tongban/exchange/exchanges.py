@@ -112,6 +112,36 @@ def on_answer(envelope: Envelope) -> None:
         )
 
 
+def refused(message: OutboxMessage, code: str, detail: str) -> None:
+    """The receiver refused the message (bad signature, unknown key …): it is dead, its exchange failed."""
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxMessage.Status.DEAD, last_error=f"{code}: {detail}"[:255], attempts=message.attempts
+    )
+    Exchange.objects.filter(message_id=message.message_id).exclude(
+        state__in=[Exchange.State.ANSWERED, Exchange.State.FAILED]
+    ).update(state=Exchange.State.FAILED, error_code=code, error_detail=detail[:255], ended_at=clock.now())
+    audit(
+        "tongban.exchange.refused",
+        node=message.from_node,
+        object_type="message",
+        object_id=str(message.message_id),
+        data={"code": code, "to": message.to_node, "type": message.type, "case_no": message.case_no},
+    )
+
+
+REFUSAL = "exchange.refusal"
+
+
+@handles(REFUSAL)
+def on_refusal(envelope: Envelope) -> None:
+    """A receiver reports (over an asynchronous transport) that it refused one of our messages."""
+    message = OutboxMessage.objects.filter(
+        message_id=uuid.UUID(envelope.payload["message_id"]), from_node=envelope.to_node
+    ).first()
+    if message is not None:  # unknown ids: a forged message in our name was refused — nothing of ours to end
+        refused(message, envelope.payload["code"], envelope.payload.get("detail", ""))
+
+
 def expire_overdue(node: str | None = None) -> int:
     """The sweep: exchanges past their deadline end as timed out, visible on the case."""
     now = clock.now()

@@ -24,6 +24,10 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField("下次发送时间", null=True, blank=True)
     sent_at = models.DateTimeField("送达时间", null=True, blank=True)
     last_error = models.CharField("最近错误", max_length=255, blank=True)
+    key_id = models.CharField("签名密钥", max_length=64, blank=True)
+    signature = models.TextField("签名（Base64）", blank=True)
+    user = models.CharField("操作人", max_length=150, blank=True)
+    represented_party = models.CharField("代表的当事人", max_length=150, blank=True)
 
     class Meta:
         verbose_name = "发件箱消息"
@@ -55,6 +59,11 @@ class InboxMessage(models.Model):
     attempts = models.PositiveIntegerField("处理次数", default=0)
     next_attempt_at = models.DateTimeField("下次处理时间", null=True, blank=True)
     last_error = models.CharField("最近错误", max_length=255, blank=True)
+    # The signed record as received: the message log that proves what the sender sent.
+    key_id = models.CharField("签名密钥", max_length=64, blank=True)
+    signature = models.TextField("签名（Base64）", blank=True)
+    user = models.CharField("操作人", max_length=150, blank=True)
+    represented_party = models.CharField("代表的当事人", max_length=150, blank=True)
 
     class Meta:
         verbose_name = "收件箱消息"
@@ -98,3 +107,43 @@ class Exchange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.from_node}→{self.to_node} {self.case_no} {self.get_state_display()}"
+
+
+class NodeKey(models.Model):
+    """A node's SM2 public key as the hub publishes it in the trust list."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "有效"
+        REVOKED = "revoked", "已吊销"
+
+    node = models.CharField("节点", max_length=6, db_index=True)
+    key_id = models.CharField("密钥标识", max_length=64, unique=True)
+    public_key = models.TextField("公钥（PEM）")
+    valid_from = models.DateTimeField("生效时间")
+    valid_until = models.DateTimeField("失效时间", null=True, blank=True)
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "节点密钥"
+        verbose_name_plural = "节点密钥（信任列表）"
+        ordering = ["node", "-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.key_id[:16]} {self.get_status_display()}"
+
+
+class TrustListDocument(models.Model):
+    """A trust list as the hub signed it; every node keeps the newest one it has verified."""
+
+    version = models.PositiveIntegerField("版本", unique=True)
+    issued_at = models.DateTimeField("签发时间")
+    document = models.TextField("内容（规范化 JSON）")
+    signature = models.TextField("国家平台签名（Base64）")
+    hub_key_id = models.CharField("签名密钥", max_length=64)
+    fetched_at = models.DateTimeField("本节点获取时间")
+
+    class Meta:
+        verbose_name = "信任列表"
+        verbose_name_plural = "信任列表"
+        ordering = ["-version"]

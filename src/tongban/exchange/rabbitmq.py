@@ -20,7 +20,7 @@ from collections.abc import Callable
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
-from tongban.exchange.envelope import Envelope, canonical_bytes
+from tongban.exchange.envelope import Envelope, wire_bytes
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class RabbitTransport:
             channel.basic_publish(
                 exchange_name(self.namespace),
                 routing_key=envelope.to_node,
-                body=canonical_bytes(envelope),
+                body=wire_bytes(envelope),
                 properties=pika.BasicProperties(
                     delivery_mode=pika.DeliveryMode.Persistent,
                     message_id=str(envelope.message_id),
@@ -124,12 +124,38 @@ def receive(body: bytes, node: str, apply: Callable[[int], str]) -> None:
     from tongban.exchange.transport import accept_into_inbox
 
     envelope = Envelope.from_dict(json.loads(body))
-    if envelope.to_node != node:
-        raise ValueError(f"message addressed to {envelope.to_node}, not {node}")
     with transaction.atomic():
-        if accept_into_inbox(envelope):
+        if accept_into_inbox(envelope, receiver=node):
             inbox = InboxMessage.objects.get(node=node, message_id=envelope.message_id)
             apply(inbox.pk)
+
+
+def _report_refusal(body: bytes, node: str, refusal: Exception) -> None:
+    """Tell the claimed sender, in a message signed by this node, why its message was refused."""
+    from django.db import transaction
+
+    from tongban.audit.log import record as audit
+    from tongban.exchange import outbox
+    from tongban.exchange.exchanges import REFUSAL
+
+    envelope = Envelope.from_dict(json.loads(body))
+    log.warning("refused %s from %s: %s", envelope.message_id, envelope.from_node, refusal.code)
+    with transaction.atomic():
+        audit(
+            "tongban.exchange.refused",
+            node=node,
+            object_type="message",
+            object_id=str(envelope.message_id),
+            data={"code": refusal.code, "from": envelope.from_node, "type": envelope.type},
+        )
+        if envelope.type != REFUSAL and envelope.from_node != node:
+            outbox.send(
+                REFUSAL,
+                from_node=node,
+                to_node=envelope.from_node,
+                case_no=envelope.case_no,
+                payload={"message_id": str(envelope.message_id), "code": refusal.code, "detail": refusal.detail},
+            )
 
 
 def consume(
@@ -143,6 +169,7 @@ def consume(
 ) -> int:
     """Consume the node's queue until `stop()`; ack only after the inbox transaction committed."""
     from tongban.exchange.dispatcher import apply_one
+    from tongban.exchange.trust import Refused
 
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
@@ -159,6 +186,10 @@ def consume(
                 continue
             try:
                 receive(body, node, apply_one)
+            except Refused as refusal:
+                _report_refusal(body, node, refusal)
+                channel.basic_nack(method.delivery_tag, requeue=False)
+                continue
             except (ValueError, KeyError, TypeError) as exc:
                 # Not a message this node can ever take: straight to the dead-letter queue.
                 log.warning("dead-lettering a message for %s: %s", node, exc)

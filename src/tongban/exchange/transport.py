@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from tongban import clock
 from tongban.exchange.envelope import Envelope
 from tongban.exchange.models import InboxMessage
+from tongban.exchange.trust import verify_envelope
 
 
 class Transport(Protocol):
@@ -22,8 +23,11 @@ class Transport(Protocol):
         ...
 
 
-def accept_into_inbox(envelope: Envelope) -> bool:
-    """Record an incoming envelope once; a duplicate message id is ignored."""
+def accept_into_inbox(envelope: Envelope, receiver: str | None = None) -> bool:
+    """Verify, then record an incoming envelope once; a duplicate message id is ignored.
+
+    Raises trust.Refused (a code from the closed list) for anything the receiver cannot trust."""
+    verify_envelope(envelope, receiver or envelope.to_node)
     if InboxMessage.objects.filter(node=envelope.to_node, message_id=envelope.message_id).exists():
         return False
     try:
@@ -39,6 +43,10 @@ def accept_into_inbox(envelope: Envelope) -> bool:
                 created_at=envelope.created_at,
                 received_at=clock.now(),
                 payload=envelope.payload,
+                user=envelope.user,
+                represented_party=envelope.represented_party,
+                key_id=envelope.key_id,
+                signature=envelope.signature,
             )
     except IntegrityError:
         return False
