@@ -83,13 +83,18 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from tongban.cases.api import router as cases_router
     from tongban.catalog.api import router as catalog_router
+    from tongban.exchange.api import router as exchange_router
     from tongban.identity.api import router as identity_router
     from tongban.regions.api import router as regions_router
+    from tongban.rules.api import router as rules_router
 
     api.add_router("/", identity_router)
     api.add_router("/regions", regions_router)
     api.add_router("/items", catalog_router)
+    # /items/{code}/eligibility: a second router under /items; its paths do not overlap the catalog's.
+    api.add_router("/items", rules_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/", exchange_router)
 
 
 _register_routers()

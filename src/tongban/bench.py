@@ -179,9 +179,134 @@ def _reference(path: Path, commits: int, rows: int, row_bytes: int) -> float:
     return elapsed
 
 
+def _noop_handler() -> None:
+    from tongban.exchange.handlers import handler_for, handles
+
+    if handler_for("bench.noop") is None:
+        handles("bench.noop")(lambda envelope: None)
+
+
+def _signed_in_process(n: int) -> float:
+    """n messages 330000 → 520000, each written (signed) in its own transaction, delivered, verified
+    and applied exactly once; returns messages per second."""
+    from django.db import transaction
+
+    from tongban.exchange import outbox
+    from tongban.exchange.dispatcher import run_until_idle
+
+    _noop_handler()
+    started = time.perf_counter()
+    for i in range(n):
+        with transaction.atomic():
+            outbox.send("bench.noop", from_node="330000", to_node="520000", payload={"i": i, "text": "办件进度" * 8})
+    run_until_idle(max_rounds=10_000)
+    return n / (time.perf_counter() - started)
+
+
+def _raw_sign_verify(n: int) -> float:
+    from tongban import crypto
+
+    key = crypto.generate_keypair()
+    public = key.public_key()
+    message = b"x" * 400
+    started = time.perf_counter()
+    for _ in range(n):
+        assert crypto.verify(public, message, crypto.sign(key, message))
+    return n / (time.perf_counter() - started)
+
+
+def _signed_rabbitmq(n: int, url: str) -> float:
+    """The same messages over RabbitMQ: published with confirms by the dispatcher, consumed into the
+    receiver's inbox and applied, acknowledged after the commit."""
+    from django.db import transaction
+
+    from tongban.exchange import dispatcher, outbox
+    from tongban.exchange.models import InboxMessage
+    from tongban.exchange.rabbitmq import RabbitTransport, consume, declare_topology, queue_name
+
+    _noop_handler()
+    import pika
+
+    namespace = "tongban-bench"
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    declare_topology(channel, "520000", namespace)
+    channel.queue_purge(queue_name("520000", namespace))
+    connection.close()
+    previous = dispatcher.set_transport(RabbitTransport(url, namespace))
+    before = InboxMessage.objects.filter(node="520000", type="bench.noop").count()
+    started = time.perf_counter()
+    try:
+        for i in range(n):
+            with transaction.atomic():
+                outbox.send(
+                    "bench.noop", from_node="330000", to_node="520000", payload={"i": i, "text": "办件进度" * 8}
+                )
+        dispatcher.deliver_pending(limit=n + 10, node="330000")
+
+        def done() -> bool:
+            return InboxMessage.objects.filter(node="520000", type="bench.noop", status="applied").count() >= before + n
+
+        consume("520000", url, stop=done, idle_timeout=0.2, namespace=namespace)
+    finally:
+        dispatcher.set_transport(previous)
+    return n / (time.perf_counter() - started)
+
+
+def _raw_rabbitmq(n: int, url: str) -> float:
+    """Durable publish with confirms + consume with manual acks on a quorum queue, nothing else."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    queue = "tongban-bench.raw"
+    channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_purge(queue)
+    channel.confirm_delivery()
+    body = b"x" * 1200
+    started = time.perf_counter()
+    for _ in range(n):
+        channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2))
+    for taken, (method, _props, _body) in enumerate(channel.consume(queue, inactivity_timeout=2), start=1):
+        if method is None:
+            break
+        channel.basic_ack(method.delivery_tag)
+        if taken >= n:
+            break
+    elapsed = time.perf_counter() - started
+    channel.cancel()
+    channel.queue_delete(queue)
+    connection.close()
+    return n / elapsed
+
+
+def _exchange_section(messages: int) -> None:
+    from django.conf import settings
+
+    print(f"\nsigned exchange: {messages} messages 330000 → 520000 (SM2-signed, verified, applied exactly once)")
+    raw_crypto = _raw_sign_verify(max(200, messages // 2))
+    in_process = _signed_in_process(messages)
+    print(f"{'path':<34}{'msg/s':>10}{'limit msg/s':>13}{'ratio':>8}")
+    print(f"{'raw gmalglib sign+verify':<34}{raw_crypto:>10.0f}")
+    print(
+        f"{'tongban in-process (SQLite WAL)':<34}{in_process:>10.0f}{raw_crypto:>13.0f}{in_process / raw_crypto:>8.2f}"
+    )
+    try:
+        raw_broker = _raw_rabbitmq(messages, settings.TONGBAN_AMQP_URL)
+        over_broker = _signed_rabbitmq(messages, settings.TONGBAN_AMQP_URL)
+    except Exception as exc:  # no broker on this machine: report it, the rest of the figures stand
+        print(f"RabbitMQ 不可用，跳过：{type(exc).__name__}: {exc}")
+        return
+    limit = min(raw_crypto, raw_broker)
+    print(f"{'raw RabbitMQ durable publish+consume':<34}{raw_broker:>10.0f}")
+    print(f"{'tongban over RabbitMQ':<34}{over_broker:>10.0f}{limit:>13.0f}{over_broker / limit:>8.2f}")
+    print("ratio = tongban messages/s ÷ the slower of its limits measured in the same run")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="tongban 基准测试：三种模式全流程办件吞吐量")
     parser.add_argument("--cases", type=int, default=100, help="每种模式的办件数（默认 100）")
+    parser.add_argument("--messages", type=int, default=2000, help="签名消息基准的消息数（默认 2000）")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tongban-bench-") as tmp:
         counter = _setup(Path(tmp) / "platform")
@@ -205,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{ref:>8.3f}{elapsed / ref:>7.1f}"
             )
         print("ratio = platform seconds ÷ plain sqlite3 seconds for the same commits and rows of the same size")
+        _exchange_section(args.messages)
     return 0
 
 

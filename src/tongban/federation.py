@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,6 +44,7 @@ class Node:
     data_dir: Path
     database: str
     namespace: str
+    hub_url: str = ""
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -59,12 +61,20 @@ class Node:
             "TONGBAN_AMQP_NAMESPACE": self.namespace,
             "TONGBAN_DATA_DIR": str(self.data_dir),
             "TONGBAN_DISPATCH": "manual",
+            "TONGBAN_HUB_URL": self.hub_url,
         }
 
 
 def plan(nodes: tuple[str, ...] = NODES, base_port: int = 8100, prefix: str = "tongban_fed") -> list[Node]:
     return [
-        Node(code, base_port + i, ROOT / "var" / prefix / code, f"{prefix}_{code}", prefix)
+        Node(
+            code,
+            base_port + i,
+            ROOT / "var" / prefix / code,
+            f"{prefix}_{code}",
+            prefix,
+            "" if code == "000000" else f"http://127.0.0.1:{base_port}",
+        )
         for i, code in enumerate(nodes)
     ]
 
@@ -101,6 +111,53 @@ def prepare(nodes: list[Node]) -> None:
             out, _ = process.communicate()
             if process.returncode != 0:
                 raise RuntimeError(f"节点 {n.code} 初始化失败：\n{out.decode()[-2000:]}")
+    _distribute_keys(nodes)
+
+
+def _run(node: Node, script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _DJANGO + script, *args], env=node.env(), cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"节点 {node.code}：{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def _distribute_keys(nodes: list[Node]) -> None:
+    """The hub makes every node's key pair and signs the trust list; each node receives its private key
+    and imports the list, pinning the hub's public key."""
+    hub = next(n for n in nodes if n.code == "000000")
+    signed = json.loads(_run(hub, _MAKE_KEYS, *[n.code for n in nodes]))
+    listing = hub.data_dir.parent / "trust.json"
+    listing.write_text(json.dumps(signed, ensure_ascii=False), encoding="utf-8")
+    hub_pem = next(e["public_key"] for e in signed["document"]["entries"] if e["node"] == "000000")
+    (hub.data_dir.parent / "hub.pem").write_text(hub_pem, encoding="utf-8")
+    for node in nodes:
+        if node is hub:
+            continue
+        target = node.data_dir / "keys" / node.code
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(hub.data_dir / "keys" / node.code, target)
+        shutil.rmtree(hub.data_dir / "keys" / node.code)  # the private key lives at its node only
+        _run(node, _IMPORT_LIST, str(listing), str(hub.data_dir.parent / "hub.pem"))
+
+
+_DJANGO = """
+import io, json, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+import django; django.setup()
+"""
+_MAKE_KEYS = """
+from tongban.exchange import trust
+for code in sys.argv[1:]:
+    trust.create_key(code)
+print(json.dumps(trust.export_signed(), ensure_ascii=False))
+"""
+_IMPORT_LIST = """
+from pathlib import Path
+from tongban.exchange import trust
+trust.import_signed(json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2]).read_text())
+"""
 
 
 _SETUP = """

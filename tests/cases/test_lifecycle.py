@@ -201,3 +201,14 @@ def test_id_numbers_in_the_form_are_masked_for_non_handlers(online_case):
     case = online_case()
     assert case.applicant.case(case.case_no)["form_data"]["applicant_id_number"] == "520324********0536"
     assert case.reviewer.case(case.case_no)["form_data"]["applicant_id_number"] == "520324197806230536"
+
+
+def test_the_decision_freezes_the_rules_it_was_taken_under(online_case):
+    case = online_case()
+    ok(case.reviewer.act(case.case_no, "accept"))
+    ok(case.reviewer.act(case.case_no, "start_review"))
+    decided = ok(case.approver.act(case.case_no, "decide", outcome="approve"))
+    frozen = decided["timeline"][-1]["data"]
+    assert frozen["rules_date"] == "2025-06-09"
+    assert frozen["rules_trace"], "the decision records the item version, coverage and rules it relied on"
+    assert frozen["rules_trace"] == Case.objects.get(node="520000", case_no=case.case_no).rules_trace

@@ -38,7 +38,9 @@ def _reset():
 
 def _send(text: str, **payload) -> OutboxMessage:
     with transaction.atomic():
-        return outbox.send("test.echo", from_node="330000", to_node="520000", payload={"text": text, **payload})
+        return outbox.send(
+            "test.echo", from_node="330000", to_node="520000", case_no="T-1", payload={"text": text, **payload}
+        )
 
 
 @pytest.mark.django_db(transaction=True)

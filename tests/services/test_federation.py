@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 
 import psycopg
 import pytest
@@ -94,3 +95,80 @@ def test_cases_submitted_while_the_broker_is_down_arrive_when_it_is_back(nodes):
     _assert_applied_once(owner, before + len(submitted))
     sender_left = _rows(nodes["330000"], "SELECT count(*) FROM exchange_outboxmessage WHERE status <> 'sent'")
     assert sender_left[0][0] == 0
+
+
+def _refusals(node: federation.Node) -> list[tuple]:
+    return _rows(node, "SELECT data->>'code' FROM audit_auditentry WHERE code = 'tongban.exchange.refused' ORDER BY id")
+
+
+def test_forged_and_tampered_messages_are_refused_and_reported_to_the_sender(nodes):
+    import json as jsonlib
+
+    import pika
+
+    from tongban.exchange.rabbitmq import exchange_name
+
+    owner, sender = nodes["520000"], nodes["330000"]
+    case_no, _ = open_and_submit(nodes, "online")
+    _wait(
+        lambda: _rows(owner, f"SELECT count(*) FROM cases_case WHERE case_no = '{case_no}'")[0][0] == 1,
+        what="正常办件送达",
+    )
+    original = _rows(
+        owner,
+        "SELECT type, from_node, node, case_no, correlation_id, schema_version, created_at, payload, "
+        f"key_id, signature, user, represented_party, message_id FROM exchange_inboxmessage "
+        f"WHERE case_no = '{case_no}'",
+    )[0]
+    envelope = {
+        "type": original[0],
+        "from_node": original[1],
+        "to_node": original[2],
+        "case_no": original[3],
+        "correlation_id": str(original[4]),
+        "schema_version": original[5],
+        "created_at": original[6].isoformat(),
+        "payload": original[7],
+        "key_id": original[8],
+        "signature": original[9],
+        "user": original[10],
+        "represented_party": original[11],
+        "message_id": str(uuid.uuid4()),
+    }
+    tampered = dict(envelope, payload={**envelope["payload"], "case_no": "tampered"})
+    forged = dict(envelope, message_id=str(uuid.uuid4()), signature=envelope["signature"][:-8] + "AAAAAAA=")
+    connection = pika.BlockingConnection(pika.URLParameters(federation.AMQP))
+    channel = connection.channel()
+    for body in (tampered, forged):
+        channel.basic_publish(
+            exchange_name(owner.namespace),
+            routing_key=owner.code,
+            body=jsonlib.dumps(body, ensure_ascii=False).encode(),
+        )
+    connection.close()
+    _wait(lambda: len(_refusals(owner)) >= 2, what="收件节点拒收伪造与篡改的消息")
+    assert {code for (code,) in _refusals(owner)} == {"bad_signature"}
+    # The claimed sender hears of it; it never sent these ids, so nothing of its own ends.
+    _wait(
+        lambda: _rows(sender, "SELECT count(*) FROM exchange_inboxmessage WHERE type = 'exchange.refusal'")[0][0] >= 2,
+        what="发送节点收到拒收通知",
+    )
+
+
+def test_a_node_removed_from_the_trust_list_is_refused(nodes):
+    hub, owner, sender = nodes["000000"], nodes["520000"], nodes["330000"]
+    key_id = _rows(hub, "SELECT key_id FROM exchange_nodekey WHERE node = '330000' AND status = 'active'")[0][0]
+    federation.tongban(hub, "keys", "revoke", key_id)
+    federation.tongban(owner, "trust", "refresh")
+    federation.stop(owner)  # restart so the running node drops its cached list at once
+    federation.start(owner)
+    federation.wait_ready(owner)
+    case_no, _ = open_and_submit(nodes, "online")
+    _wait(
+        lambda: (
+            _rows(sender, f"SELECT state, error_code FROM exchange_exchange WHERE case_no = '{case_no}'")
+            == [("failed", "key_revoked")]
+        ),
+        what="发送节点的交换以 key_revoked 结束",
+    )
+    assert _rows(owner, f"SELECT count(*) FROM cases_case WHERE case_no = '{case_no}'")[0][0] == 0

@@ -72,6 +72,7 @@ def on_case_created(envelope: Envelope) -> None:
         agent_username=applicant["agent_username"],
         form_data=snap["form_data"],
         facts=snap["facts"],
+        rules_trace=snap.get("rules_trace", []),
         status="draft",
         received_at=dt.datetime.fromisoformat(first["at"]) if first else None,
         legs_state=legs_in(snap["legs"]),

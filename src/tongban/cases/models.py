@@ -69,6 +69,7 @@ class Case(models.Model):
     agent_username = models.CharField("经办人账号", max_length=150, blank=True)
     form_data = models.JSONField("表单数据", default=dict)
     facts = models.JSONField("管辖事实", default=dict, blank=True)
+    rules_trace = models.JSONField("规则依据", default=list, blank=True)
 
     # Caches derived from the action log.
     status = models.CharField("状态", max_length=20, choices=CaseStatus.choices)

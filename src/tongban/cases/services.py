@@ -34,6 +34,7 @@ from tongban.identity.actors import Actor
 from tongban.identity.validators import mask_id_number, validate_citizen_id, validate_credit_code
 from tongban.regions.models import Department, Region
 from tongban.regions.queries import department_for, node_for_region
+from tongban.rules.eligibility import check_eligibility
 
 REMEDY_NOTICE = "申请人如对本决定不服，可以自收到决定之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。"
 SPECIAL_PROCEDURE_KINDS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审")
@@ -84,6 +85,10 @@ def create_case(
         all_facts = {**_checked_facts(facts or {}), **cleaned}
         window_department = _window_department(actor) if mode == "proxy" else None
         region = owner_region(version, all_facts)
+        # The rules in force today decide whether it can be done here, and where it is owned (the
+        # registration office for marriage, for instance); the trace is kept with the case.
+        answer = check_eligibility(item_code, node, today, all_facts, mode)
+        region = (answer.get("owner") or {}).get("region") or region
         owner_department = department_for(region, version.item.department_function)
         legs = _legs_plan(version, all_facts) if mode == "multi_place" else []
         owner_node = node_for_region(region).code
@@ -106,6 +111,7 @@ def create_case(
             participants=participants,
             form_data=cleaned,
             facts={k: v for k, v in all_facts.items() if k.endswith("_region")},
+            rules_trace=answer["trace"],
             status="draft",
             legs_state=legs,
             **who,
@@ -613,10 +619,19 @@ def _decide_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any
     if outcome == "deny":
         if not reason.strip() or not str(data.get("legal_basis", "")).strip():
             raise DomainError("reasons_required", "不予许可须说明理由和法律依据。", status=422)
-        return {"outcome": outcome, "legal_basis": str(data["legal_basis"])[:MAX_TEXT], "remedy": REMEDY_NOTICE}
+        return {
+            "outcome": outcome,
+            "rules_date": case.rules_date.isoformat(),
+            "rules_trace": case.rules_trace,
+            "legal_basis": str(data["legal_basis"])[:MAX_TEXT],
+            "remedy": REMEDY_NOTICE,
+        }
     result = data.get("result") or {}
     return {
         "outcome": outcome,
+        # The decision freezes the rules it was taken under: item version, rule versions, parameters.
+        "rules_date": case.rules_date.isoformat(),
+        "rules_trace": case.rules_trace,
         "legal_basis": str(data.get("legal_basis", ""))[:MAX_TEXT],
         "result": {str(k)[:32]: str(v)[:128] for k, v in list(result.items())[:10]} if isinstance(result, dict) else {},
     }
@@ -762,6 +777,7 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         },
         "form_data": case.form_data,
         "facts": case.facts,
+        "rules_trace": case.rules_trace,
         "legs": legs_out([{k: v for k, v in leg.items() if k in _LEG_PLAN_KEYS} for leg in case.legs_state]),
         "materials": [
             {

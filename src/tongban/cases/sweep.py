@@ -15,6 +15,7 @@ from tongban.cases.lifecycle import TERMINAL
 from tongban.cases.models import Case
 from tongban.cases.policy import Acting
 from tongban.cases.services import _append, _lock, refresh
+from tongban.exchange import trust
 from tongban.exchange.exchanges import expire_overdue
 
 
@@ -30,6 +31,8 @@ def sweep(node: str | None = None) -> SweepStats:
     stats.deemed_accepted = deem_overdue_acceptances(node)
     stats.refreshed = refresh_open_cases(node)
     stats.timed_out = expire_overdue(node)
+    if trust._list_from_elsewhere():
+        trust.refresh()  # a node keeps its trust list fresh; past the grace period it refuses messages
     return stats
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import OperationalError, transaction
@@ -86,7 +87,7 @@ def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
     pending = OutboxMessage.objects.filter(due, status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED])
     if node:
         pending = pending.filter(from_node=node)
-    for message_pk in pending.order_by("id").values_list("pk", flat=True)[:limit]:
+    for message_pk in _batched(pending.order_by("id").values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
             # skip_locked: a second dispatcher of the same node passes over a row the first is sending.
             message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_pk).first()
@@ -127,10 +128,22 @@ def apply_received(limit: int = 200, node: str | None = None) -> DispatchStats:
     received = InboxMessage.objects.filter(due, status=InboxMessage.Status.RECEIVED)
     if node:
         received = received.filter(node=node)
-    for message_pk in received.order_by("id").values_list("pk", flat=True)[:limit]:
+    for message_pk in _batched(received.order_by("id").values_list("pk", flat=True)[:limit]):
         outcome = apply_one(message_pk)
         setattr(stats, outcome, getattr(stats, outcome) + 1)
     return stats
+
+
+BATCH = 50
+
+
+def _batched(pks) -> Iterator[int]:
+    """Yield ids inside one transaction per BATCH: each message keeps its own savepoint (so one failure
+    leaves the others), while the commit — the expensive part — is shared by the batch."""
+    ids = list(pks)
+    for start in range(0, len(ids), BATCH):
+        with transaction.atomic():
+            yield from ids[start : start + BATCH]
 
 
 def apply_one(message_pk: int) -> str:
@@ -162,9 +175,11 @@ def apply_one(message_pk: int) -> str:
 
 def _wake_waiting(applied: InboxMessage) -> None:
     """Messages of the same case that waited for this one are due again at once."""
+    if not applied.case_no:
+        return
     InboxMessage.objects.filter(
-        node=applied.node, case_no=applied.case_no, status=InboxMessage.Status.RECEIVED
-    ).exclude(pk=applied.pk).update(next_attempt_at=None, attempts=0)
+        node=applied.node, case_no=applied.case_no, status=InboxMessage.Status.RECEIVED, next_attempt_at__isnull=False
+    ).update(next_attempt_at=None, attempts=0)
 
 
 def _record_failure(message_pk: int, error: str, *, final: bool) -> None:

@@ -100,12 +100,25 @@ def revoke(key_id: str) -> NodeKey:
 
 @lru_cache(maxsize=64)
 def _signing_key(node: str) -> tuple[str, crypto.SM2PrivateKey]:
-    """The node's newest key that is active and whose private half this deployment holds."""
-    for row in NodeKey.objects.filter(node=node, status=NodeKey.Status.ACTIVE).order_by("-valid_from"):
-        path = _key_dir(node) / f"{row.key_id}.pem"
-        if path.exists():
-            return row.key_id, crypto.load_private_key_pem(path.read_text())
+    """The node's newest key that this deployment holds the private half of and that is active and
+    in force — judged by the trust list (or, at the hub, by the keys it publishes)."""
+    now = clock.now()
+    listed = current_entries() or {}
+    published = {k.key_id: k for k in NodeKey.objects.filter(node=node)}
+    files = sorted(_key_dir(node).glob("*.pem"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in files:
+        key_id = path.stem
+        entry = listed.get(key_id)
+        row = published.get(key_id)
+        status = row.status if row else (entry or {}).get("status")
+        until = row.valid_until if row else _parse((entry or {}).get("valid_until"))
+        if status == NodeKey.Status.ACTIVE and (until is None or until > now):
+            return key_id, crypto.load_private_key_pem(path.read_text())
     raise DomainError("no_signing_key", f"节点 {node} 没有可用的签名密钥，请先执行 tongban keys create --node {node}。")
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
 
 
 def signing_key(node: str) -> tuple[str, crypto.SM2PrivateKey]:
