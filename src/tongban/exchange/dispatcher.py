@@ -84,42 +84,50 @@ def _backoff(attempts: int) -> dt.timedelta:
 def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
     stats = DispatchStats()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=clock.now())
-    pending = OutboxMessage.objects.filter(due, status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED])
+    sendable = [OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED]
+    pending = OutboxMessage.objects.filter(due, status__in=sendable)
     if node:
         pending = pending.filter(from_node=node)
-    for message_pk in _batched(pending.order_by("id").values_list("pk", flat=True)[:limit]):
+    ids = list(pending.order_by("id").values_list("pk", flat=True)[:limit])
+    for start in range(0, len(ids), BATCH):
+        # One transaction per batch; skip_locked: a second dispatcher of the node passes over rows the first holds.
         with transaction.atomic():
-            # skip_locked: a second dispatcher of the same node passes over a row the first is sending.
-            message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_pk).first()
-            if message is None or message.status not in (OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED):
-                continue  # another dispatcher took it
-            message.attempts += 1
-            try:
-                first_time = transport().deliver(envelope_of(message))
-            except Refused as refusal:
-                # The receiver will never take it: the exchange ends now with the receiver's code.
-                exchanges.refused(message, refusal.code, refusal.detail)
-                stats.failed += 1
-                continue
-            except Exception as exc:  # a transport failure must not lose the message: retry with backoff
-                log.warning("delivery of %s failed: %s", message.message_id, exc)
-                message.last_error = f"{type(exc).__name__}: {exc}"[:255]
-                message.next_attempt_at = clock.now() + _backoff(message.attempts)
-                # FAILED: retried after the backoff; DEAD: left for an operator to resend.
-                dead = message.attempts >= MAX_SEND_ATTEMPTS
-                message.status = OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.FAILED
-                message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
-                stats.failed += 1
-                continue
-            message.status = OutboxMessage.Status.SENT
-            exchanges.mark_sent(message)
-            message.sent_at = clock.now()
-            message.save(update_fields=["attempts", "status", "sent_at"])
-            if first_time:
-                stats.sent += 1
-            else:
-                stats.duplicates += 1
+            batch = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+                pk__in=ids[start : start + BATCH], status__in=sendable
+            )
+            for message in batch.order_by("id"):
+                with transaction.atomic():  # a savepoint: one message's trouble leaves the others
+                    _deliver(message, stats)
     return stats
+
+
+def _deliver(message: OutboxMessage, stats: DispatchStats) -> None:
+    message.attempts += 1
+    try:
+        first_time = transport().deliver(envelope_of(message))
+    except Refused as refusal:
+        # The receiver will never take it: the exchange ends now with the receiver's code.
+        exchanges.refused(message, refusal.code, refusal.detail)
+        stats.failed += 1
+        return
+    except Exception as exc:  # a transport failure must not lose the message: retry with backoff
+        log.warning("delivery of %s failed: %s", message.message_id, exc)
+        message.last_error = f"{type(exc).__name__}: {exc}"[:255]
+        message.next_attempt_at = clock.now() + _backoff(message.attempts)
+        # FAILED: retried after the backoff; DEAD: left for an operator to resend.
+        dead = message.attempts >= MAX_SEND_ATTEMPTS
+        message.status = OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.FAILED
+        message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+        stats.failed += 1
+        return
+    message.status = OutboxMessage.Status.SENT
+    exchanges.mark_sent(message)
+    message.sent_at = clock.now()
+    message.save(update_fields=["attempts", "status", "sent_at"])
+    if first_time:
+        stats.sent += 1
+    else:
+        stats.duplicates += 1
 
 
 def apply_received(limit: int = 200, node: str | None = None) -> DispatchStats:

@@ -57,6 +57,8 @@ def track(message: OutboxMessage) -> None:
 
 
 def mark_sent(message: OutboxMessage) -> None:
+    if timeout_for(message.type) is None:
+        return  # no exchange was opened for this type
     Exchange.objects.filter(message_id=message.message_id, state=Exchange.State.PENDING).update(
         state=Exchange.State.SENT
     )

@@ -28,9 +28,7 @@ def accept_into_inbox(envelope: Envelope, receiver: str | None = None) -> bool:
 
     Raises trust.Refused (a code from the closed list) for anything the receiver cannot trust."""
     verify_envelope(envelope, receiver or envelope.to_node)
-    if InboxMessage.objects.filter(node=envelope.to_node, message_id=envelope.message_id).exists():
-        return False
-    try:
+    try:  # the unique (node, message id) constraint is the duplicate check
         with transaction.atomic():
             InboxMessage.objects.create(
                 message_id=envelope.message_id,
