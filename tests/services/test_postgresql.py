@@ -1,5 +1,5 @@
-"""The same platform on PostgreSQL: DATABASE_URL selects it. The three modes and the lifecycle tests
-run again, end to end through HTTP, against a real PostgreSQL server."""
+"""The same platform on PostgreSQL: DATABASE_URL selects it. The whole suite (but for these service
+tests themselves) runs again against a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.services
-def test_modes_and_lifecycle_on_postgresql(tmp_path):
+def test_the_whole_suite_on_postgresql(tmp_path):
     env = {
         **os.environ,
         # A database name of this run's own, so parallel runs on one server never share a test database.
@@ -40,7 +40,7 @@ def test_modes_and_lifecycle_on_postgresql(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout

@@ -35,7 +35,7 @@ def get_enterprise(credit_code: str, *, for_update: bool = False) -> Enterprise:
     code = validate_credit_code(credit_code)
     query = Enterprise.objects.select_related("domicile")
     if for_update:
-        query = query.select_for_update()
+        query = query.select_for_update(of=("self",))  # not the joined domicile (nullable on PostgreSQL)
     enterprise = query.filter(credit_code=code).first()
     if enterprise is None:
         raise NotFound("enterprise_not_found", f"统一社会信用代码为 {code} 的企业尚未在平台注册。")
