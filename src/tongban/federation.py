@@ -4,7 +4,7 @@ PostgreSQL database, exchanging messages over RabbitMQ — then the three modes 
     python -m tongban.federation            # bring up, run the three stories, tear down
     python -m tongban.federation --keep     # leave the nodes running (Ctrl+C stops them)
 
-Node N listens on 127.0.0.1:(8100 + index); its data directory is var/federation/<node>.
+Node N listens on 127.0.0.1:(8100 + index); its data directory is var/tongban_fed/<node>.
 """
 
 from __future__ import annotations

@@ -22,7 +22,10 @@ def department_ref(department_id: int | None) -> dict[str, str] | None:
 def department_id_of(ref: dict[str, str] | None) -> int | None:
     if not ref:
         return None
-    return department_for(ref["region"], ref["function"]).pk
+    # The common case is one indexed lookup; department_for (which may walk up the hierarchy or create a
+    # county department) only when this node has no such row yet.
+    found = Department.objects.filter(region_id=ref["region"], function=ref["function"]).values_list("pk", flat=True)
+    return found.first() or department_for(ref["region"], ref["function"]).pk
 
 
 def legs_out(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:

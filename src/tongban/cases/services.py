@@ -504,8 +504,10 @@ def _submit_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any
             "item_version_changed",
             f"该事项的办理要求已于 {version.valid_from:%Y-%m-%d} 更新，请按新要求重新填写申请。",
         )
-    case.rules_date = today
-    case.save(update_fields=["rules_date"])
+    # The rules evaluated again on the day that counts; the trace kept is that day's.
+    answer = check_eligibility(case.item_id, case.submitted_node, today, {**case.facts, **case.form_data}, case.mode)
+    case.rules_date, case.rules_trace = today, answer["trace"]
+    case.save(update_fields=["rules_date", "rules_trace"])
     # E-licences replace paper only once the licence service confirms them; until then every material is uploaded.
     missing = missing_materials(case.item_version, case.form_data, provided_codes(case))
     if missing:

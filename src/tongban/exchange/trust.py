@@ -83,7 +83,7 @@ def create_key(node: str, *, overlap: dt.timedelta | None = None) -> NodeKey:
         _write_private(node, key_id, private)
         audit("tongban.keys.created", node=node, object_type="node_key", object_id=key_id)
         publish()
-    _signing_key.cache_clear()
+    _forget_signing_keys()
     return row
 
 
@@ -94,12 +94,28 @@ def revoke(key_id: str) -> NodeKey:
         row.save(update_fields=["status", "revoked_at"])
         audit("tongban.keys.revoked", node=row.node, object_type="node_key", object_id=key_id)
         publish()
-    _signing_key.cache_clear()
+    _forget_signing_keys()
     return row
 
 
-@lru_cache(maxsize=64)
+_KEY_CACHE_SECONDS = 30.0  # keys made, rotated or revoked by another process are seen within this time
+_key_cache: dict[str, tuple[float, tuple[str, crypto.SM2PrivateKey]]] = {}
+
+
 def _signing_key(node: str) -> tuple[str, crypto.SM2PrivateKey]:
+    cached = _key_cache.get(node)
+    if cached is not None and time.monotonic() - cached[0] < _KEY_CACHE_SECONDS:
+        return cached[1]
+    found = _find_signing_key(node)
+    _key_cache[node] = (time.monotonic(), found)
+    return found
+
+
+def _forget_signing_keys() -> None:
+    _key_cache.clear()
+
+
+def _find_signing_key(node: str) -> tuple[str, crypto.SM2PrivateKey]:
     """The node's newest key that this deployment holds the private half of and that is active and
     in force — judged by the trust list (or, at the hub, by the keys it publishes)."""
     now = clock.now()
@@ -295,7 +311,7 @@ def refreshed() -> None:
 
 def invalidate() -> None:
     _forget_trust_list()
-    _signing_key.cache_clear()
+    _forget_signing_keys()
     _public_key.cache_clear()
 
 
