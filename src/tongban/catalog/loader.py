@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from tongban.catalog.models import Coverage, Item, ItemVersion, Leg, Material, Mode
 from tongban.catalog.search import pinyin_keys
 from tongban.catalog.spec import DEFAULT_HANDOVER_DAYS, CoverageSpec, ItemSpec, VersionSpec, check_item
+from tongban.content_messages import PYDANTIC_MESSAGES, location
 from tongban.regions.models import Node
 
 ITEMS_DIR = "items"
@@ -121,29 +122,12 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "（文件）"
+    return location("", loc)
 
 
 _MESSAGES = {
-    "missing": "缺少必填字段",
+    **PYDANTIC_MESSAGES,
     "extra_forbidden": "不认识的字段，请检查拼写（格式见 content/items/README.md）",
-    "string_type": "必须是文本",
-    "int_type": "必须是整数",
-    "int_parsing": "必须是整数",
-    "int_from_float": "必须是整数",
-    "bool_type": "必须是 true 或 false",
-    "bool_parsing": "必须是 true 或 false",
-    "date_type": "必须是日期，格式 YYYY-MM-DD",
-    "date_parsing": "必须是日期，格式 YYYY-MM-DD",
-    "date_from_datetime_parsing": "必须是日期，格式 YYYY-MM-DD",
-    "date_from_datetime_inexact": "必须是日期，不能带时间",
-    "list_type": "必须是列表",
-    "dict_type": "必须是映射（键: 值）",
-    "model_type": "必须是映射（键: 值）",
-    "model_attributes_type": "必须是映射（键: 值）",
 }
 
 

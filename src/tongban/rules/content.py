@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from tongban.content_messages import PYDANTIC_MESSAGES, location
+
 FORMAT_DOCS = "content/rules/README.md"
 REGION_CODE_RE = re.compile(r"^\d{6}$")
 
@@ -95,34 +97,7 @@ def validate(model: type[BaseModel], raw: Any, display: str, prefix: str = "", d
         ) from None
 
 
-def location(prefix: str, loc: tuple[Any, ...] | list[Any]) -> str:
-    text = prefix
-    for part in loc:
-        if part == "[key]":
-            text += "（键名）"
-        else:
-            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "（文件）"
-
-
-_MESSAGES = {
-    "missing": "缺少必填字段",
-    "string_type": "必须是文本",
-    "int_type": "必须是整数",
-    "int_parsing": "必须是整数",
-    "int_from_float": "必须是整数",
-    "bool_type": "必须是 true 或 false",
-    "bool_parsing": "必须是 true 或 false",
-    "date_type": "必须是日期，格式 YYYY-MM-DD",
-    "date_parsing": "必须是日期，格式 YYYY-MM-DD",
-    "date_from_datetime_parsing": "必须是日期，格式 YYYY-MM-DD",
-    "date_from_datetime_inexact": "必须是日期，不能带时间",
-    "list_type": "必须是列表",
-    "dict_type": "必须是映射（键: 值）",
-    "model_type": "必须是映射（键: 值）",
-    "model_attributes_type": "必须是映射（键: 值）",
-    "literal_error": "取值无效",
-}
+_MESSAGES = {**PYDANTIC_MESSAGES, "literal_error": "取值无效"}
 
 
 def message(error: Any, docs: str = FORMAT_DOCS) -> str:
