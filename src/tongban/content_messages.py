@@ -1,8 +1,10 @@
-"""Chinese messages for content files that fail validation, shared by every content loader."""
+"""Reading content YAML and the Chinese messages for files that fail validation, shared by the loaders."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import yaml
 
 # pydantic error types → what a content author reads.
 PYDANTIC_MESSAGES = {
@@ -33,3 +35,17 @@ def location(prefix: str, loc: tuple[Any, ...] | list[Any]) -> str:
         else:
             text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "（文件）"
+
+
+class ContentLoader(yaml.SafeLoader):
+    """SafeLoader that leaves an impossible date (2021-13-01) as text, so validation can name its field."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+ContentLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from tongban.catalog.models import Coverage, Item, ItemVersion, Leg, Material, Mode
 from tongban.catalog.search import pinyin_keys
 from tongban.catalog.spec import DEFAULT_HANDOVER_DAYS, CoverageSpec, ItemSpec, VersionSpec, check_item
-from tongban.content_messages import PYDANTIC_MESSAGES, location
+from tongban.content_messages import PYDANTIC_MESSAGES, ContentLoader, location
 from tongban.regions.models import Node
 
 ITEMS_DIR = "items"
@@ -56,18 +56,7 @@ class ItemFile:
 # --- reading and validation ---------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves an impossible date (2021-13-01) as text, so validation can name its field."""
-
-
-def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_Loader = ContentLoader
 
 
 def item_paths(content_dir: Path) -> list[Path]:

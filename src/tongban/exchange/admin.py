@@ -1,19 +1,7 @@
 from django.contrib import admin, messages
 
-from tongban.exchange.models import InboxMessage, OutboxMessage
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Messages are written by the platform; operators watch them and may only resend dead ones."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from tongban.admin_base import ReadOnlyAdmin
+from tongban.exchange.models import Exchange, InboxMessage, NodeKey, OutboxMessage, TrustListDocument
 
 
 @admin.register(OutboxMessage)
@@ -51,3 +39,49 @@ class InboxMessageAdmin(ReadOnlyAdmin):
 
         wake()
         self.message_user(request, f"已重新排队 {count} 条消息。", messages.SUCCESS)
+
+
+@admin.register(Exchange)
+class ExchangeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "type",
+        "from_node",
+        "to_node",
+        "case_no",
+        "state",
+        "deadline",
+        "attempts",
+        "error_code",
+    )
+    list_filter = ("state", "type", "from_node", "to_node")
+    search_fields = ("case_no", "message_id")
+    actions = ["retry"]
+
+    @admin.action(description="重新发送所选的超时或未答复交换")
+    def retry(self, request, queryset):
+        from tongban.errors import DomainError
+        from tongban.exchange import exchanges
+
+        done = 0
+        for exchange in queryset:
+            try:
+                exchanges.retry(exchange)
+                done += 1
+            except DomainError:
+                continue  # answered or refused exchanges are over; nothing to resend
+        self.message_user(request, f"已重新发送 {done} 个交换。", messages.SUCCESS)
+
+
+@admin.register(NodeKey)
+class NodeKeyAdmin(ReadOnlyAdmin):
+    """Keys are made, rotated and revoked with `tongban keys`, which also re-signs the trust list."""
+
+    list_display = ("node", "key_id", "status", "valid_from", "valid_until", "revoked_at")
+    list_filter = ("status", "node")
+    search_fields = ("key_id", "node")
+
+
+@admin.register(TrustListDocument)
+class TrustListDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("version", "issued_at", "hub_key_id", "fetched_at")

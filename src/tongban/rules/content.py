@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from tongban.content_messages import PYDANTIC_MESSAGES, location
+from tongban.content_messages import PYDANTIC_MESSAGES, ContentLoader, location
 
 FORMAT_DOCS = "content/rules/README.md"
 REGION_CODE_RE = re.compile(r"^\d{6}$")
@@ -46,18 +46,7 @@ def _region_code(raw: Any) -> str:
 RegionCode = Annotated[str, BeforeValidator(_region_code)]
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves an impossible date (2021-13-01) as text, so validation can name its field."""
-
-
-def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_Loader = ContentLoader
 
 
 def display_path(content_dir: Path, path: Path) -> str:
