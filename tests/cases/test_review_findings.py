@@ -128,3 +128,10 @@ def test_withdrawal_during_a_pause_closes_it(online_case, fixed_clock):
     derived = derive_case(owner)
     assert (derived.paused_working_days, derived.promised_due) == (owner.paused_working_days, owner.promised_due)
     assert owner.paused_working_days == 3
+
+
+def test_envelopes_name_the_acting_user_and_the_represented_party():
+    clerk = Api("hlj-shichang-clerk", node="230000")
+    case_no = _submitted_proxy(clerk)
+    created = OutboxMessage.objects.get(case_no=case_no, type="case.created")
+    assert (created.user, created.represented_party) == ("hlj-shichang-clerk", "91630100MA7K2Q3H85")

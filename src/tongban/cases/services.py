@@ -435,11 +435,34 @@ def _replicate(case: Case, row: CaseAction) -> None:
     if row.name == "submit":
         snapshot = case_snapshot(case)
         for node in others:
-            outbox.send("case.created", from_node=case.node, to_node=node, case_no=case.case_no, payload=snapshot)
+            outbox.send(
+                "case.created",
+                from_node=case.node,
+                to_node=node,
+                case_no=case.case_no,
+                payload=snapshot,
+                user=row.actor,
+                represented_party=represented_party(case),
+            )
         return
     payload = {"case_no": case.case_no, "action": action_payload(row), "blobs": _blobs_of(row.data)}
     for node in others:
-        outbox.send("case.action", from_node=case.node, to_node=node, case_no=case.case_no, payload=payload)
+        outbox.send(
+            "case.action",
+            from_node=case.node,
+            to_node=node,
+            case_no=case.case_no,
+            payload=payload,
+            user=row.actor,
+            represented_party=represented_party(case),
+        )
+
+
+def represented_party(case: Case) -> str:
+    """The party a window acts for (异地代收代办): the enterprise's credit code, or the applicant."""
+    if case.mode != "proxy":
+        return ""
+    return case.enterprise_credit_code or case.applicant_name
 
 
 def _blobs_of(data: dict[str, Any]) -> dict[str, str]:
@@ -453,6 +476,8 @@ def _request_at_holder(case: Case, acting: Acting, action: str, reason: str, dat
         from_node=case.node,
         to_node=case.processing_node,
         case_no=case.case_no,
+        user=acting.username,
+        represented_party=represented_party(case),
         payload={
             "case_no": case.case_no,
             "action": action,
