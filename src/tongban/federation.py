@@ -45,6 +45,7 @@ class Node:
     database: str
     namespace: str
     hub_url: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. shorter timeouts for a fault test
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -62,6 +63,7 @@ class Node:
             "TONGBAN_DATA_DIR": str(self.data_dir),
             "TONGBAN_DISPATCH": "manual",
             "TONGBAN_HUB_URL": self.hub_url,
+            **self.extra_env,
         }
 
 

@@ -155,6 +155,44 @@ def test_forged_and_tampered_messages_are_refused_and_reported_to_the_sender(nod
     )
 
 
+def _restart(node: federation.Node, **env: str) -> None:
+    federation.stop(node)
+    node.extra_env = env
+    federation.start(node)
+    federation.wait_ready(node)
+
+
+def test_a_receiver_down_past_the_timeout_shows_on_the_senders_case_and_can_be_retried(nodes):
+    hub, sender, owner = nodes["000000"], nodes["330000"], nodes["520000"]
+    _restart(sender, TONGBAN_TIMEOUT_CASE_CREATED="3")
+    try:
+        federation.stop(owner)
+        case_no, told = open_and_submit(nodes, "online")
+        time.sleep(4)  # the receiver stays down past the 3-second answer deadline
+        federation.tongban(sender, "sweep", "--node", sender.code)
+        applicant = login(hub, sender, told["user"])
+        seen = applicant.ok("GET", f"/cases/{case_no}")
+        created = next(e for e in seen["exchanges"] if e["type"] == "case.created")
+        assert created["state"] == "timed_out"
+        assert seen["notices"][-1]["code"] == "timeout"
+        applicant.ok("POST", f"/cases/{case_no}/exchanges/{created['message_id']}/retry")
+        federation.start(owner)
+        federation.wait_ready(owner)
+
+        def answered() -> bool:
+            listed = applicant.ok("GET", f"/cases/{case_no}")["exchanges"]
+            return any(e["type"] == "case.created" and e["state"] == "answered" for e in listed)
+
+        _wait(answered, what="属地节点恢复后答复")
+        assert _rows(owner, f"SELECT count(*) FROM cases_case WHERE case_no = '{case_no}'")[0][0] == 1
+    finally:
+        if owner.process is None:
+            federation.start(owner)
+            federation.wait_ready(owner)
+        _restart(sender)
+
+
+# Last: it revokes 330000's key, which the tests above still sign with.
 def test_a_node_removed_from_the_trust_list_is_refused(nodes):
     hub, owner, sender = nodes["000000"], nodes["520000"], nodes["330000"]
     key_id = _rows(hub, "SELECT key_id FROM exchange_nodekey WHERE node = '330000' AND status = 'active'")[0][0]
