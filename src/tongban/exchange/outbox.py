@@ -10,7 +10,7 @@ from django.db import transaction
 from tongban import clock
 from tongban.exchange.envelope import SCHEMA_VERSION, Envelope
 from tongban.exchange.models import InboxMessage, OutboxMessage
-from tongban.exchange.trust import sign_envelope
+from tongban.exchange.trust import sign_envelope, signing_key
 
 
 def send(
@@ -28,6 +28,7 @@ def send(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox messages are written in the same transaction as the change that causes them")
     message_id = uuid.uuid4()
+    signing_key(from_node)  # first, so that a key made on first use is valid from before the message
     envelope = sign_envelope(
         Envelope(
             type=type,
