@@ -43,11 +43,14 @@ def pytest_collection_modifyitems(config, items):
         return
     available = {"postgresql": postgres_available(), "rabbitmq": rabbitmq_available()}
     for item in service_tests:
-        needs = "rabbitmq" if "rabbitmq" in item.nodeid else "postgresql"
-        if not available[needs]:
-            item.add_marker(
-                pytest.mark.skip(reason=f"{needs} 不可用（设置 TONGBAN_REQUIRE_SERVICES=1 时此类测试必须运行）")
-            )
+        # Every service test uses PostgreSQL except the RabbitMQ transport's; the federation uses both.
+        needs = {"rabbitmq"} if "test_rabbitmq" in item.nodeid else {"postgresql"}
+        if "test_federation" in item.nodeid:
+            needs.add("rabbitmq")
+        missing = sorted(service for service in needs if not available[service])
+        if missing:
+            reason = f"{'、'.join(missing)} 不可用（设置 TONGBAN_REQUIRE_SERVICES=1 时此类测试必须运行）"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture

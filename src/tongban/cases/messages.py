@@ -4,6 +4,7 @@ applied, so a message's effect and its 'applied' mark commit together (exactly o
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from typing import Any
 
@@ -17,12 +18,12 @@ from tongban.cases.models import Case, CaseAction
 from tongban.cases.policy import Acting
 from tongban.cases.refs import department_id_of, legs_in
 from tongban.cases.services import (
-    _append,
-    _store_action_materials,
-    _validate_action_data,
+    append_action,
     check_supplement_covers_notice,
     refresh,
     save_materials,
+    store_action_materials,
+    validate_action_data,
 )
 from tongban.catalog.models import ItemVersion
 from tongban.errors import DomainError
@@ -30,6 +31,8 @@ from tongban.exchange import outbox
 from tongban.exchange.envelope import Envelope
 from tongban.exchange.exchanges import FORWARDED, Rejected
 from tongban.exchange.handlers import RetryLater, handles
+
+log = logging.getLogger(__name__)
 
 
 def _store_blobs(encoded: dict[str, str]) -> None:
@@ -106,7 +109,7 @@ def _insert_action(case: Case, action: dict[str, Any]) -> CaseAction:
         reason=action["reason"],
         data=action["data"],
     )
-    _store_action_materials(case, row)
+    store_action_materials(case, row)
     return row
 
 
@@ -163,11 +166,12 @@ def on_case_request(envelope: Envelope) -> object:
             if request["action"] == "complete_correction":
                 check_supplement_covers_notice(case, {m["code"] for m in data.get("materials", [])})
             else:
-                data = _validate_action_data(case, request["action"], request.get("reason", ""), data)
-            _append(case, acting, request["action"], request.get("reason", ""), data)
+                data = validate_action_data(case, request["action"], request.get("reason", ""), data)
+            append_action(case, acting, request["action"], request.get("reason", ""), data)
     except DomainError as exc:
         return Rejected(exc.code, exc.detail)
     except (KeyError, TypeError, ValueError):
+        log.warning("refusing a malformed case.request %s for %s", envelope.message_id, envelope.case_no, exc_info=True)
         return Rejected("request_invalid", "请求内容不完整。")
     return None
 

@@ -253,7 +253,7 @@ def add_material(actor: Actor, case: Case, *, material_code: str, filename: str,
     material = _material_of(case.item_version, material_code)
     content_type = blobs.check_upload(data, filename)
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         if case.status != "draft":
             raise Conflict("case_not_draft", "办件已提交，不能再直接上传材料；补正材料请通过补正接口提交。")
         if not (is_applicant(actor, case) or case.submitted_by == actor.username):
@@ -303,12 +303,12 @@ def do_action(
             "use_supplements", "补正材料请通过 /cases/{case_no}/supplements 提交，齐全后自动视为补正完成。", status=422
         )
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         acting = authorize(actor, case, action)
-        data = _validate_action_data(case, action, reason, data)
+        data = validate_action_data(case, action, reason, data)
         if ACTION_RULES[action].where == "applicant" and case.processing_node != case.node:
             return _request_at_holder(case, acting, action, reason, data)
-        row = _append(case, acting, action, reason, data)
+        row = append_action(case, acting, action, reason, data)
     return ActionOutcome(case=case, performed=True, action=row)
 
 
@@ -316,7 +316,7 @@ def do_supplement(actor: Actor, case: Case, files: list[tuple[str, str, bytes]])
     """Submit the materials a 补正 notice asked for; when all are in, the case counts as accepted."""
     checked = [(code, name, raw, blobs.check_upload(raw, name)) for code, name, raw in files]
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         acting = authorize(actor, case, "complete_correction")
         check_supplement_covers_notice(case, {code for code, *_ in checked})
         materials = []
@@ -334,7 +334,7 @@ def do_supplement(actor: Actor, case: Case, files: list[tuple[str, str, bytes]])
         data = {"materials": materials}
         if case.processing_node != case.node:
             return _request_at_holder(case, acting, "complete_correction", "", data)
-        row = _append(case, acting, "complete_correction", "", data)
+        row = append_action(case, acting, "complete_correction", "", data)
     return ActionOutcome(case=case, performed=True, action=row)
 
 
@@ -366,12 +366,12 @@ def _material_names(case: Case, codes: list[str]) -> list[str]:
     return [names.get(code, code) for code in codes]
 
 
-def _lock(case: Case) -> Case:
+def lock_case(case: Case) -> Case:
     # of=("self",): lock the case row only, not the catalog rows joined in (PostgreSQL would lock both).
     return Case.objects.select_for_update(of=("self",)).select_related("item", "item_version").get(pk=case.pk)
 
 
-def _append(case: Case, acting: Acting, action: str, reason: str, data: dict[str, Any]) -> CaseAction:
+def append_action(case: Case, acting: Acting, action: str, reason: str, data: dict[str, Any]) -> CaseAction:
     row = CaseAction.objects.create(
         case=case,
         seq=case.action_count + 1,
@@ -386,7 +386,7 @@ def _append(case: Case, acting: Acting, action: str, reason: str, data: dict[str
         reason=reason,
         data=data,
     )
-    _store_action_materials(case, row)
+    store_action_materials(case, row)
     refresh(case)
     audit(
         f"tongban.case.{action}",
@@ -401,7 +401,7 @@ def _append(case: Case, acting: Acting, action: str, reason: str, data: dict[str
     return row
 
 
-def _store_action_materials(case: Case, row: CaseAction) -> None:
+def store_action_materials(case: Case, row: CaseAction) -> None:
     save_materials(
         case, row.data.get("materials", []), at=row.at, by=row.actor, supplement=row.name == "complete_correction"
     )
@@ -511,7 +511,7 @@ def _request_at_holder(case: Case, acting: Acting, action: str, reason: str, dat
 # ---------------------------------------------------------------- action data
 
 
-def _validate_action_data(case: Case, action: str, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+def validate_action_data(case: Case, action: str, reason: str, data: dict[str, Any]) -> dict[str, Any]:
     if len(reason) > MAX_TEXT:
         raise DomainError("reason_too_long", f"理由不得超过 {MAX_TEXT} 个字符。", status=422)
     if ACTION_RULES[action].needs_reason and not reason.strip():
@@ -746,15 +746,20 @@ CACHED_FIELDS = (
 )
 
 
-def refresh(case: Case) -> Case:
+def refresh(case: Case, *, only_if_changed: bool = False) -> bool:
+    """Re-derive the cached fields from the action log and save them; True if any changed.
+
+    With only_if_changed (the periodic sweep over every open case), an unchanged case is not written."""
     derived = derive_case(case)
-    for name in CACHED_FIELDS:
-        setattr(case, name, getattr(derived, name))
-    if not derived.processing_node:
-        case.processing_node = case.node
-    case.action_count = case.actions.count()
-    case.save(update_fields=[*CACHED_FIELDS, "action_count"])
-    return case
+    values = {name: getattr(derived, name) for name in CACHED_FIELDS}
+    values["processing_node"] = values["processing_node"] or case.node
+    values["action_count"] = case.actions.count()
+    changed = any(getattr(case, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(case, name, value)
+    if changed or not only_if_changed:
+        case.save(update_fields=list(values))
+    return changed
 
 
 # ---------------------------------------------------------------- messages

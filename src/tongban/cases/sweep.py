@@ -14,7 +14,7 @@ from tongban import clock
 from tongban.cases.lifecycle import TERMINAL
 from tongban.cases.models import Case
 from tongban.cases.policy import Acting
-from tongban.cases.services import _append, _lock, refresh
+from tongban.cases.services import append_action, lock_case, refresh
 from tongban.exchange import trust
 from tongban.exchange.exchanges import expire_overdue
 
@@ -50,13 +50,15 @@ def deem_overdue_acceptances(node: str | None = None) -> int:
     count = 0
     for pk in overdue.values_list("pk", flat=True):
         with transaction.atomic():
-            case = _lock(Case(pk=pk))
+            case = lock_case(Case(pk=pk))
             if case.status not in ("received", "forwarded") or case.acceptance_due is None:
                 continue
             if case.acceptance_due >= today:
                 continue
             system = Acting("system", "系统", "system", case.node, case.processing_department_id)
-            _append(case, system, "deem_accepted", "受理期限内未作出受理决定，也未一次性告知补正，依法视为受理。", {})
+            append_action(
+                case, system, "deem_accepted", "受理期限内未作出受理决定，也未一次性告知补正，依法视为受理。", {}
+            )
             count += 1
     return count
 
@@ -71,11 +73,7 @@ def refresh_open_cases(node: str | None = None, only_provisional: bool = False) 
     changed = 0
     for pk in cases.values_list("pk", flat=True):
         with transaction.atomic():
-            case = _lock(Case(pk=pk))
-            before = (case.warning, case.promised_due, case.legal_due, case.due_provisional, case.acceptance_due)
-            refresh(case)
-            if before != (case.warning, case.promised_due, case.legal_due, case.due_provisional, case.acceptance_due):
-                changed += 1
+            changed += refresh(lock_case(Case(pk=pk)), only_if_changed=True)
     return changed
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ REFUSALS = {
     "trust_list_stale": "本节点的信任列表已过期，暂停接收消息。",
     "unsigned": "消息未签名。",
 }
+
+log = logging.getLogger(__name__)
 
 
 class Refused(DomainError):
@@ -296,8 +299,10 @@ def refresh() -> bool:
             settings.TONGBAN_HUB_URL.rstrip("/") + "/api/v1/trust-list", timeout=10
         ) as response:
             import_signed(json.loads(response.read()))
-    except (OSError, ValueError, KeyError, DomainError):
-        return False  # keep working on the cache until the grace period ends
+    except (OSError, ValueError, KeyError, DomainError) as exc:
+        # Keep working on the cache until the grace period ends; operators see why in the log.
+        log.warning("trust list refresh from %s failed: %s", settings.TONGBAN_HUB_URL, exc)
+        return False
     return True
 
 
