@@ -43,9 +43,10 @@ def pytest_collection_modifyitems(config, items):
         return
     available = {"postgresql": postgres_available(), "rabbitmq": rabbitmq_available()}
     for item in service_tests:
-        # Every service test uses PostgreSQL except the RabbitMQ transport's; the federation uses both.
+        # Every service test uses PostgreSQL except the RabbitMQ transport's; the federation and the
+        # concurrent consumers use both.
         needs = {"rabbitmq"} if "test_rabbitmq" in item.nodeid else {"postgresql"}
-        if "test_federation" in item.nodeid:
+        if "test_federation" in item.nodeid or "test_concurrent_consumers" in item.nodeid:
             needs.add("rabbitmq")
         missing = sorted(service for service in needs if not available[service])
         if missing:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import OperationalError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from tongban import clock
 from tongban.errors import DomainError
@@ -92,13 +91,51 @@ def deliver_pending(limit: int = 200, node: str | None = None) -> DispatchStats:
     for start in range(0, len(ids), BATCH):
         # One transaction per batch; skip_locked: a second dispatcher of the node passes over rows the first holds.
         with transaction.atomic():
-            batch = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
-                pk__in=ids[start : start + BATCH], status__in=sendable
+            batch = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=ids[start : start + BATCH], status__in=sendable)
+                .order_by("id")
             )
-            for message in batch.order_by("id"):
-                with transaction.atomic():  # a savepoint: one message's trouble leaves the others
-                    _deliver(message, stats)
+            _deliver_batch(batch, stats)
     return stats
+
+
+def _deliver_batch(batch: list[OutboxMessage], stats: DispatchStats) -> None:
+    """The whole batch in one call where the transport can (signatures verified together), else one by
+    one; a batch call that fails is repeated one by one, so one message's trouble leaves the others."""
+    deliver_many = getattr(transport(), "deliver_many", None)
+    if deliver_many is not None and len(batch) > 1:
+        try:
+            with transaction.atomic():
+                outcomes = deliver_many([envelope_of(message) for message in batch])
+        except Exception as exc:
+            log.warning("delivering a batch of %d failed (%s); delivering one by one", len(batch), exc)
+        else:
+            _settle(batch, outcomes, stats)
+            return
+    for message in batch:
+        with transaction.atomic():  # a savepoint: one message's trouble leaves the others
+            _deliver(message, stats)
+
+
+def _settle(batch: list[OutboxMessage], outcomes: list[bool | Refused], stats: DispatchStats) -> None:
+    delivered = []
+    for message, outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, Refused):
+            message.attempts += 1
+            exchanges.refused(message, outcome.code, outcome.detail)
+            stats.failed += 1
+            continue
+        delivered.append(message)
+        if outcome:
+            stats.sent += 1
+        else:
+            stats.duplicates += 1
+    if delivered:
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in delivered]).update(
+            status=OutboxMessage.Status.SENT, sent_at=clock.now(), attempts=F("attempts") + 1
+        )
+        exchanges.mark_sent(*delivered)
 
 
 def _deliver(message: OutboxMessage, stats: DispatchStats) -> None:
@@ -136,58 +173,80 @@ def apply_received(limit: int = 200, node: str | None = None) -> DispatchStats:
     received = InboxMessage.objects.filter(due, status=InboxMessage.Status.RECEIVED)
     if node:
         received = received.filter(node=node)
-    for message_pk in _batched(received.order_by("id").values_list("pk", flat=True)[:limit]):
-        outcome = apply_one(message_pk)
-        setattr(stats, outcome, getattr(stats, outcome) + 1)
+    ids = list(received.order_by("id").values_list("pk", flat=True)[:limit])
+    for start in range(0, len(ids), BATCH):
+        # One transaction per batch: each message keeps its own savepoint (so one failure leaves the
+        # others), while the commit — the expensive part — is shared by the batch.
+        with transaction.atomic():
+            for outcome in apply_batch(ids[start : start + BATCH]):
+                setattr(stats, outcome, getattr(stats, outcome) + 1)
     return stats
 
 
 BATCH = 50
 
 
-def _batched(pks) -> Iterator[int]:
-    """Yield ids inside one transaction per BATCH: each message keeps its own savepoint (so one failure
-    leaves the others), while the commit — the expensive part — is shared by the batch."""
-    ids = list(pks)
-    for start in range(0, len(ids), BATCH):
-        with transaction.atomic():
-            yield from ids[start : start + BATCH]
-
-
 def apply_one(message_pk: int) -> str:
+    with transaction.atomic():
+        return apply_batch([message_pk])[0]
+
+
+def apply_batch(message_pks: list[int]) -> list[str]:
+    """Apply the received messages among `message_pks` (in id order), each exactly once, inside the
+    caller's transaction; per pk "applied", "deferred" (another consumer has it, it is done, or it
+    must wait) or "failed"."""
+    locked = {
+        message.pk: message
+        for message in InboxMessage.objects.select_for_update(skip_locked=True).filter(
+            pk__in=message_pks, status=InboxMessage.Status.RECEIVED
+        )
+    }
+    outcomes = []
+    applied: list[InboxMessage] = []
+    for pk in sorted(message_pks):
+        message = locked.get(pk)
+        outcome = "deferred" if message is None else _apply(message)
+        if outcome == "applied":
+            applied.append(message)
+        outcomes.append(outcome)
+    if applied:
+        InboxMessage.objects.filter(pk__in=[m.pk for m in applied]).update(
+            status=InboxMessage.Status.APPLIED, applied_at=clock.now(), attempts=F("attempts") + 1
+        )
+        _wake_waiting(applied)
+    order = {pk: index for index, pk in enumerate(sorted(message_pks))}
+    return [outcomes[order[pk]] for pk in message_pks]
+
+
+def _apply(message: InboxMessage) -> str:
     try:
-        with transaction.atomic():
-            message = InboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_pk).first()
-            if message is None or message.status != InboxMessage.Status.RECEIVED:
-                return "deferred"  # another consumer has it, or it is done
+        with transaction.atomic():  # a savepoint: a failing handler leaves nothing behind
             handler = handler_for(message.type)
             if handler is None:
                 raise DomainError("unknown_message_type", f"未知的消息类型：{message.type}")
             envelope = envelope_of(message)
             exchanges.answer(envelope, handler(envelope))
-            message.status = InboxMessage.Status.APPLIED
-            message.applied_at = clock.now()
-            message.attempts += 1
-            message.save(update_fields=["status", "applied_at", "attempts"])
-            _wake_waiting(message)
             return "applied"
     except (RetryLater, OperationalError) as exc:
         # Waiting for an earlier message, or a lock or serialization conflict: try again later.
-        _record_failure(message_pk, f"{type(exc).__name__}: {exc}", final=False)
+        _record_failure(message.pk, f"{type(exc).__name__}: {exc}", final=False)
         return "deferred"
     except Exception as exc:  # recorded on the message for operators; the rest of the batch goes on
-        log.exception("applying inbox message %s failed", message_pk)
-        _record_failure(message_pk, f"{type(exc).__name__}: {exc}", final=True)
+        log.exception("applying inbox message %s failed", message.pk)
+        _record_failure(message.pk, f"{type(exc).__name__}: {exc}", final=True)
         return "failed"
 
 
-def _wake_waiting(applied: InboxMessage) -> None:
-    """Messages of the same case that waited for this one are due again at once."""
-    if not applied.case_no:
+def _wake_waiting(applied: list[InboxMessage]) -> None:
+    """Messages of the same cases that waited for these are due again at once."""
+    cases = Q()
+    for node, case_no in {(m.node, m.case_no) for m in applied if m.case_no}:
+        cases |= Q(node=node, case_no=case_no)
+    if not cases:
         return
-    InboxMessage.objects.filter(
-        node=applied.node, case_no=applied.case_no, status=InboxMessage.Status.RECEIVED, next_attempt_at__isnull=False
-    ).update(next_attempt_at=None, attempts=0)
+    InboxMessage.objects.filter(cases, status=InboxMessage.Status.RECEIVED, next_attempt_at__isnull=False).update(
+        next_attempt_at=None, attempts=0
+    )
 
 
 def _record_failure(message_pk: int, error: str, *, final: bool) -> None:

@@ -56,12 +56,11 @@ def track(message: OutboxMessage) -> None:
     )
 
 
-def mark_sent(message: OutboxMessage) -> None:
-    if timeout_for(message.type) is None:
-        return  # no exchange was opened for this type
-    Exchange.objects.filter(message_id=message.message_id, state=Exchange.State.PENDING).update(
-        state=Exchange.State.SENT
-    )
+def mark_sent(*messages: OutboxMessage) -> None:
+    # Only types that expect an answer opened an exchange.
+    tracked = [message.message_id for message in messages if timeout_for(message.type) is not None]
+    if tracked:
+        Exchange.objects.filter(message_id__in=tracked, state=Exchange.State.PENDING).update(state=Exchange.State.SENT)
 
 
 def answer(envelope: Envelope, result: Any) -> None:

@@ -116,18 +116,57 @@ class RabbitTransport:
         return True
 
 
-def receive(body: bytes, node: str, apply: Callable[[int], str]) -> None:
-    """Take one message into the node's inbox and apply it, in one transaction."""
+BATCH = 50  # messages taken into the inbox and applied in one transaction, then acknowledged
+PREFETCH = 2 * BATCH
+
+
+class Malformed(ValueError):
+    """Not an envelope at all: no node can ever take it."""
+
+
+def _parse(body: bytes) -> Envelope:
+    try:
+        return Envelope.from_dict(json.loads(body))
+    except ValueError as exc:  # json's errors are ValueErrors too
+        raise Malformed(str(exc)) from None
+
+
+class Taken:
+    """The inbox has the message (taken now, or already): acknowledge it."""
+
+    def __repr__(self) -> str:
+        return "TAKEN"
+
+
+TAKEN = Taken()
+
+
+def receive_many(bodies: list[bytes], node: str) -> list[Taken | Exception]:
+    """Take a batch into the node's inbox and apply what is new, in one transaction; per message TAKEN
+    (acknowledge: applied now, or already had), a Refused, or Malformed. Raises if the transaction failed."""
     from django.db import transaction
 
+    from tongban.exchange.dispatcher import apply_batch
     from tongban.exchange.models import InboxMessage
-    from tongban.exchange.transport import accept_into_inbox
+    from tongban.exchange.transport import accept_many
 
-    envelope = Envelope.from_dict(json.loads(body))
+    outcomes: list[Taken | Exception] = [TAKEN] * len(bodies)
+    parsed: list[tuple[int, Envelope]] = []
+    for index, body in enumerate(bodies):
+        try:
+            parsed.append((index, _parse(body)))
+        except Malformed as exc:
+            outcomes[index] = exc
     with transaction.atomic():
-        if accept_into_inbox(envelope, receiver=node):
-            inbox = InboxMessage.objects.get(node=node, message_id=envelope.message_id)
-            apply(inbox.pk)
+        accepted = accept_many([envelope for _index, envelope in parsed], receiver=node)
+        new = [envelope.message_id for (_index, envelope), first in zip(parsed, accepted, strict=True) if first is True]
+        if new:
+            pks = InboxMessage.objects.filter(node=node, message_id__in=new).order_by("id").values_list("pk", flat=True)
+            apply_batch(list(pks))
+    for (index, _envelope), verdict in zip(parsed, accepted, strict=True):
+        if isinstance(verdict, Exception):
+            outcomes[index] = verdict
+    return outcomes
 
 
 def _report_refusal(body: bytes, node: str, refusal: Exception) -> None:
@@ -167,40 +206,28 @@ def consume(
     on_idle: Callable[[], None] | None = None,
     namespace: str = DEFAULT_NAMESPACE,
 ) -> int:
-    """Consume the node's queue until `stop()`; ack only after the inbox transaction committed."""
-    from tongban.exchange.dispatcher import apply_one
-    from tongban.exchange.trust import Refused
-
+    """Consume the node's queue until `stop()`, a batch at a time: whatever the broker has already
+    handed over, up to BATCH, goes into the inbox in one transaction; acks only after the commit."""
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
     declare_topology(channel, node, namespace)
-    channel.basic_qos(prefetch_count=100)
+    channel.basic_qos(prefetch_count=PREFETCH)
     taken = 0
     try:
-        for method, _properties, body in channel.consume(queue_name(node, namespace), inactivity_timeout=idle_timeout):
+        deliveries = channel.consume(queue_name(node, namespace), inactivity_timeout=idle_timeout)
+        for method, _properties, body in deliveries:
             if method is None:
                 if on_idle:
                     on_idle()
                 if stop():
                     break
                 continue
-            try:
-                receive(body, node, apply_one)
-            except Refused as refusal:
-                _report_refusal(body, node, refusal)
-                channel.basic_nack(method.delivery_tag, requeue=False)
-                continue
-            except (ValueError, KeyError, TypeError) as exc:
-                # Not a message this node can ever take: straight to the dead-letter queue.
-                log.warning("dead-lettering a message for %s: %s", node, exc)
-                channel.basic_nack(method.delivery_tag, requeue=False)
-                continue
-            except Exception:
-                log.exception("taking a message for %s failed; it will be redelivered", node)
-                channel.basic_nack(method.delivery_tag, requeue=True)
-                continue
-            channel.basic_ack(method.delivery_tag)
-            taken += 1
+            batch = [(method.delivery_tag, body)]
+            connection.process_data_events(time_limit=0)  # pull in what the socket already holds
+            while len(batch) < BATCH and channel.get_waiting_message_count() > 0:
+                more, _properties, more_body = next(deliveries)
+                batch.append((more.delivery_tag, more_body))
+            taken += _take(channel, node, batch)
             if stop():
                 break
     finally:
@@ -209,4 +236,32 @@ def consume(
             connection.close()
         except Exception:  # the broker went away: the unacked messages return to the queue by themselves
             log.debug("closing the consumer failed", exc_info=True)
+    return taken
+
+
+def _take(channel: BlockingChannel, node: str, batch: list[tuple[int, bytes]]) -> int:
+    """Settle a batch with the broker: ack what the inbox took, dead-letter what no node can take."""
+    try:
+        outcomes = receive_many([body for _tag, body in batch], node)
+    except Exception:
+        if len(batch) == 1:
+            log.exception("taking a message for %s failed; it will be redelivered", node)
+            channel.basic_nack(batch[0][0], requeue=True)
+            return 0
+        # One message's trouble must not hold back the rest: take them one by one.
+        log.warning("taking a batch of %d for %s failed; taking them one by one", len(batch), node, exc_info=True)
+        return sum(_take(channel, node, [delivery]) for delivery in batch)
+    from tongban.exchange.trust import Refused
+
+    taken = 0
+    for (tag, body), outcome in zip(batch, outcomes, strict=True):
+        if outcome is TAKEN:
+            channel.basic_ack(tag)
+            taken += 1
+            continue
+        if isinstance(outcome, Refused):
+            _report_refusal(body, node, outcome)
+        else:
+            log.warning("dead-lettering a message for %s: %s", node, outcome)
+        channel.basic_nack(tag, requeue=False)
     return taken

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from django.db import transaction
 
 from tongban import clock, crypto
 from tongban.audit.log import record as audit
+from tongban.crypto import parallel
 from tongban.errors import DomainError
 from tongban.exchange.envelope import Envelope, canonical_bytes
 from tongban.exchange.models import NodeKey, TrustListDocument
@@ -346,6 +348,44 @@ def _public_key(pem: str) -> crypto.SM2PublicKey:
 
 def verify_envelope(envelope: Envelope, receiver: str) -> None:
     """Refuse anything this node cannot trust; return quietly for a message it can apply."""
+    refusal = verify_envelopes([envelope], receiver)[0]
+    if refusal is not None:
+        raise refusal
+
+
+def verify_envelopes(envelopes: Sequence[Envelope], receiver: str | None = None) -> list[Refused | None]:
+    """For each envelope, the refusal this node gives it, or None for one it can apply."""
+    verdicts: list[Refused | None] = [None] * len(envelopes)
+    for stage in verify_envelopes_in_stages(envelopes, receiver):
+        for index, verdict in stage.items():
+            verdicts[index] = verdict
+    return verdicts
+
+
+def verify_envelopes_in_stages(
+    envelopes: Sequence[Envelope], receiver: str | None = None
+) -> Iterator[dict[int, Refused | None]]:
+    """The verdicts by index, a part at a time and in order: first those refused without any
+    cryptography, then the signatures, verified together on every core (see crypto.parallel).
+    `receiver` None: each envelope is checked against its own to_node (the embedded default)."""
+    refused: dict[int, Refused | None] = {}
+    to_verify: list[tuple[int, parallel.Item]] = []
+    for index, envelope in enumerate(envelopes):
+        try:
+            to_verify.append((index, _signed_material(envelope, receiver or envelope.to_node)))
+        except Refused as refusal:
+            refused[index] = refusal
+    if refused:
+        yield refused
+    position = 0
+    for share in parallel.verify_in_stages([item for _index, item in to_verify]):
+        indexes = [index for index, _item in to_verify[position : position + len(share)]]
+        position += len(share)
+        yield {index: None if ok else Refused("bad_signature") for index, ok in zip(indexes, share, strict=True)}
+
+
+def _signed_material(envelope: Envelope, receiver: str) -> parallel.Item:
+    """Every check but the signature itself; returns what the signature must verify against."""
     if envelope.to_node != receiver:
         raise Refused("wrong_recipient")
     if not envelope.signature or not envelope.key_id:
@@ -369,5 +409,4 @@ def verify_envelope(envelope: Envelope, receiver: str) -> None:
         signature = base64.b64decode(envelope.signature, validate=True)
     except ValueError:
         raise Refused("bad_signature") from None
-    if not crypto.verify(_public_key(entry["public_key"]), canonical_bytes(envelope), signature):
-        raise Refused("bad_signature")
+    return _public_key(entry["public_key"]), canonical_bytes(envelope), signature
