@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import os
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -297,33 +298,57 @@ def _raw_rabbitmq(n: int, url: str) -> float:
     return n / elapsed
 
 
-def _exchange_section(messages: int) -> None:
+@dataclass
+class Figure:
+    """Messages per second over several rounds: the median is the figure, the range shows the noise."""
+
+    rounds: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rounds)
+
+    def spread(self) -> str:
+        return f"{min(self.rounds):.0f}–{max(self.rounds):.0f}"
+
+
+def _measure(rounds: int, path, *args) -> Figure:
+    return Figure([path(*args) for _ in range(rounds)])
+
+
+def _exchange_section(messages: int, rounds: int) -> None:
     from django.conf import settings
 
     print(f"\nsigned exchange: {messages} messages 330000 → 520000 (SM2-signed, verified, applied exactly once)")
-    raw_crypto = _raw_sign_verify(max(200, messages // 2))
-    in_process = _signed_in_process(messages)
-    print(f"{'path':<34}{'msg/s':>10}{'limit msg/s':>13}{'ratio':>8}")
-    print(f"{'raw gmalglib sign+verify':<34}{raw_crypto:>10.0f}")
-    print(
-        f"{'tongban in-process (SQLite WAL)':<34}{in_process:>10.0f}{raw_crypto:>13.0f}{in_process / raw_crypto:>8.2f}"
-    )
+    print(f"median of {rounds} rounds each (range in brackets)")
+    raw_crypto = _measure(rounds, _raw_sign_verify, max(200, messages // 2))
+    in_process = _measure(rounds, _signed_in_process, messages)
+    print(f"{'path':<38}{'msg/s':>8}{'range':>13}{'limit msg/s':>13}{'ratio':>7}")
+    _row("raw gmalglib sign+verify", raw_crypto)
+    _row("tongban in-process (SQLite WAL)", in_process, raw_crypto.median)
     try:
-        raw_broker = _raw_rabbitmq(messages, settings.TONGBAN_AMQP_URL)
-        over_broker = _signed_rabbitmq(messages, settings.TONGBAN_AMQP_URL)
+        raw_broker = _measure(rounds, _raw_rabbitmq, messages, settings.TONGBAN_AMQP_URL)
+        over_broker = _measure(rounds, _signed_rabbitmq, messages, settings.TONGBAN_AMQP_URL)
     except Exception as exc:  # no broker on this machine: report it, the rest of the figures stand
         print(f"RabbitMQ 不可用，跳过：{type(exc).__name__}: {exc}")
         return
-    limit = min(raw_crypto, raw_broker)
-    print(f"{'raw RabbitMQ durable publish+consume':<34}{raw_broker:>10.0f}")
-    print(f"{'tongban over RabbitMQ':<34}{over_broker:>10.0f}{limit:>13.0f}{over_broker / limit:>8.2f}")
+    _row("raw RabbitMQ durable publish+consume", raw_broker)
+    _row("tongban over RabbitMQ", over_broker, min(raw_crypto.median, raw_broker.median))
     print("ratio = tongban messages/s ÷ the slower of its limits measured in the same run")
+
+
+def _row(path: str, figure: Figure, limit: float | None = None) -> None:
+    line = f"{path:<38}{figure.median:>8.0f}{'(' + figure.spread() + ')':>13}"
+    if limit is not None:
+        line += f"{limit:>13.0f}{figure.median / limit:>7.2f}"
+    print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="tongban 基准测试：三种模式全流程办件吞吐量")
     parser.add_argument("--cases", type=int, default=100, help="每种模式的办件数（默认 100）")
     parser.add_argument("--messages", type=int, default=2000, help="签名消息基准的消息数（默认 2000）")
+    parser.add_argument("--rounds", type=int, default=3, help="签名消息基准每条路径的轮数，取中位数（默认 3）")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tongban-bench-") as tmp:
         counter = _setup(Path(tmp) / "platform")
@@ -348,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print("ratio = platform seconds ÷ plain sqlite3 seconds for the same commits and rows of the same size")
         counter.detach()
-        _exchange_section(args.messages)
+        _exchange_section(args.messages, max(1, args.rounds))
     return 0
 
 

@@ -3,6 +3,9 @@ batch holds, however many workers there are, and when a worker dies or a caller 
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,8 +21,10 @@ SIGNATURES = {(k, i): crypto.sign(KEYS[k], MESSAGES[i]) for k in range(len(KEYS)
 @pytest.fixture(autouse=True)
 def _own_workers(monkeypatch):
     monkeypatch.setenv(parallel.ENV_VAR, "1")
+    parallel.forget()
     yield
     parallel.shutdown()
+    parallel.forget()
 
 
 def _item(key: int, message: int, signer: int | None = None, tamper: bool = False) -> parallel.Item:
@@ -48,31 +53,35 @@ items = st.lists(
 @given(items, st.sampled_from(["0", "1", "2"]))
 def test_the_verdicts_are_those_of_verifying_one_by_one(monkeypatch, batch, workers):
     monkeypatch.setenv(parallel.ENV_VAR, workers)
+    parallel.forget()  # computed, not remembered from an earlier example
     assert parallel.verify_many(batch) == _one_by_one(batch)
+    assert parallel.verify_many(batch) == _one_by_one(batch)  # and remembered right
 
 
 def test_the_stages_come_in_order_and_cover_the_batch():
     batch = [_item(i % 3, i, tamper=i % 7 == 0) for i in range(30)]
     stages = list(parallel.verify_in_stages(batch))
-    assert len(stages) == 2  # the caller's share, then the worker's
+    assert [len(stage) for stage in stages] == [15, 15]  # the caller's share, then the worker's
     assert [verdict for stage in stages for verdict in stage] == _one_by_one(batch)
 
 
 def test_a_small_batch_is_verified_in_place():
     batch = [_item(0, i) for i in range(parallel.MIN_PARALLEL - 1)]
     assert list(parallel.verify_in_stages(batch)) == [[True] * len(batch)]
-    assert parallel._workers == []  # no worker was started for it
+    assert parallel._pool._workers == []  # no worker was started for it
 
 
 def test_a_worker_that_dies_costs_speed_not_verdicts():
     batch = [_item(1, i, tamper=i % 5 == 0) for i in range(20)]
     assert parallel.verify_many(batch) == _one_by_one(batch)
-    (worker,) = parallel._workers
+    (worker,) = parallel._pool._workers
     worker.process.kill()
     worker.process.wait()
+    parallel.forget()
     assert parallel.verify_many(batch) == _one_by_one(batch)  # its share verified here instead
+    parallel.forget()
     assert parallel.verify_many(batch) == _one_by_one(batch)  # and a new worker started
-    assert parallel._workers and parallel._workers[0] is not worker
+    assert parallel._pool._workers and parallel._pool._workers[0] is not worker
 
 
 def test_a_caller_that_stops_early_does_not_leave_a_stale_answer_behind():
@@ -84,8 +93,47 @@ def test_a_caller_that_stops_early_does_not_leave_a_stale_answer_behind():
     assert parallel.verify_many(honest) == [True] * 20
 
 
+def test_remembered_verdicts_are_taken_and_stages_still_cover_the_batch():
+    batch = [_item(0, i, tamper=i % 3 == 0) for i in range(30)]
+    parallel.verify_many(batch[5:12])  # these seven are known now
+    stages = list(parallel.verify_in_stages(batch))
+    assert sum(len(stage) for stage in stages) == 30
+    assert [verdict for stage in stages for verdict in stage] == _one_by_one(batch)
+
+
+def test_warmed_signatures_are_verified_in_the_background_and_remembered(monkeypatch):
+    batch = [_item(1, i, tamper=i == 4) for i in range(parallel.WARM_SHARE)]
+    expected = _one_by_one(batch)
+    assert parallel.warm(batch[:-1]) is None  # gathered until there is a share's worth
+    future = parallel.warm(batch[-1:])
+    assert future is not None and future.result(timeout=60) == expected
+    monkeypatch.setattr(parallel, "verify", lambda *args, **kwargs: pytest.fail("verified a second time"))
+    assert parallel.verify_many(batch) == expected
+
+
+def test_without_workers_warming_does_nothing(monkeypatch):
+    monkeypatch.setenv(parallel.ENV_VAR, "0")
+    assert parallel.warm([_item(0, i) for i in range(parallel.WARM_SHARE)]) is None
+    assert parallel._pool._workers == [] and parallel._warm_buffer == []
+
+
 def test_a_worker_exits_when_its_parent_lets_go():
     parallel.verify_many([_item(0, i) for i in range(10)])
-    (worker,) = parallel._workers
+    (worker,) = parallel._pool._workers
     parallel.shutdown()
     assert worker.process.poll() == 0
+
+
+def test_a_stalled_worker_is_replaced_and_its_share_verified_here(monkeypatch):
+    batch = [_item(2, i, tamper=i % 4 == 0) for i in range(20)]
+    parallel.verify_many(batch[:10])  # the worker is running
+    (worker,) = parallel._pool._workers
+    os.kill(worker.process.pid, signal.SIGSTOP)  # alive, but it will never answer
+    monkeypatch.setattr(parallel, "WORKER_TIMEOUT", 0.0)
+    parallel.forget()
+    assert parallel.verify_many(batch) == _one_by_one(batch)
+    assert worker.process.poll() is not None  # killed
+    monkeypatch.setattr(parallel, "WORKER_TIMEOUT", 30.0)
+    parallel.forget()
+    assert parallel.verify_many(batch) == _one_by_one(batch)
+    assert parallel._pool._workers[0] is not worker

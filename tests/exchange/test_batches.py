@@ -4,6 +4,7 @@ nothing, rows keep the senders' order, and a batch that cannot be taken whole is
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import replace
@@ -222,3 +223,19 @@ def test_a_message_without_a_field_is_malformed(fixed_clock):
 def test_an_envelope_survives_the_wire(fixed_clock):
     envelope = replace(_signed(1), message_id=uuid.uuid4())
     assert Envelope.from_dict(json.loads(wire_bytes(envelope))) == envelope
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_message_is_handed_to_the_verifiers_ahead_of_delivery(fixed_clock, monkeypatch):
+    from tongban.crypto import parallel
+    from tongban.exchange.envelope import canonical_bytes
+
+    warmed: list[parallel.Item] = []
+    monkeypatch.setattr(parallel, "warm", lambda items, user_id=None: warmed.extend(items))
+    with transaction.atomic():
+        message = outbox.send("test.batch", from_node="330000", to_node="520000", payload={"i": 1})
+        assert warmed == []  # nothing before the commit: a rolled-back message is never delivered
+    (item,) = warmed
+    envelope = outbox.envelope_of(message)
+    assert item[1] == canonical_bytes(envelope) and item[2] == base64.b64decode(envelope.signature)
+    assert dispatcher.run_until_idle().applied == 1 and taken == [1]  # delivery still verifies and applies

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from tongban import clock
 from tongban.errors import DomainError
 from tongban.exchange import exchanges
+from tongban.exchange.envelope import Envelope
 from tongban.exchange.handlers import RetryLater, handler_for
 from tongban.exchange.models import InboxMessage, OutboxMessage
 from tongban.exchange.outbox import envelope_of
@@ -74,6 +75,17 @@ def set_transport(new: Transport | None) -> Transport | None:
 
 def wake() -> None:
     _wake.set()
+
+
+def committed(envelope: Envelope) -> None:
+    """An outbox message's transaction committed: tell the transport (which may start on it) and wake."""
+    notify = getattr(transport(), "committed", None)
+    if notify is not None:
+        try:
+            notify(envelope)
+        except Exception:  # only a head start: delivery verifies and sends regardless
+            log.warning("preparing the delivery of %s failed", envelope.message_id, exc_info=True)
+    wake()
 
 
 def _backoff(attempts: int) -> dt.timedelta:

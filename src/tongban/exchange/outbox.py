@@ -62,7 +62,7 @@ def send(
     from tongban.exchange import dispatcher, exchanges
 
     exchanges.track(message)
-    transaction.on_commit(dispatcher.wake)
+    transaction.on_commit(lambda: dispatcher.committed(envelope))
     return message
 
 

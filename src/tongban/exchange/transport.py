@@ -3,7 +3,8 @@
 The in-process transport serves the embedded default, where every node shares one database.
 Other transports (RabbitMQ) implement the same `deliver` contract: the inbox insert is
 idempotent by (node, message id), so delivering twice is harmless. A transport may also offer
-`deliver_many`, which the dispatcher uses for a batch: one verdict per envelope, in order.
+`deliver_many`, which the dispatcher uses for a batch: one verdict per envelope, in order; and
+`committed`, which the outbox calls once a message's transaction has committed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 from tongban import clock
 from tongban.exchange.envelope import Envelope
 from tongban.exchange.models import InboxMessage
-from tongban.exchange.trust import Refused, verify_envelopes_in_stages
+from tongban.exchange.trust import Refused, verify_envelopes_in_stages, warm_envelopes
 
 
 class Transport(Protocol):
@@ -57,8 +58,12 @@ def record_in_inbox(envelopes: Sequence[Envelope]) -> list[bool]:
     that another consumer recorded between the lookup and the insert a no-op, never a second row."""
     if not envelopes:
         return []
-    held = set(
-        InboxMessage.objects.filter(message_id__in={e.message_id for e in envelopes}).values_list("node", "message_id")
+    held = set(  # by node too: the unique (node, message id) index answers it
+        InboxMessage.objects.filter(
+            node__in={e.to_node for e in envelopes}, message_id__in={e.message_id for e in envelopes}
+        )
+        .order_by()
+        .values_list("node", "message_id")
     )
     received_at = clock.now()
     first_time: list[bool] = []
@@ -94,6 +99,11 @@ def _inbox_row(envelope: Envelope, received_at: dt.datetime) -> InboxMessage:
 
 
 class InProcessTransport:
+    def committed(self, envelope: Envelope) -> None:
+        """A message was committed to an outbox; its receiver is this process, so its signature can be
+        verified on the other cores now, while this process goes on with other work."""
+        warm_envelopes([envelope])
+
     def deliver(self, envelope: Envelope) -> bool:
         return accept_into_inbox(envelope)
 

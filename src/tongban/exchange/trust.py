@@ -384,6 +384,18 @@ def verify_envelopes_in_stages(
         yield {index: None if ok else Refused("bad_signature") for index, ok in zip(indexes, share, strict=True)}
 
 
+def warm_envelopes(envelopes: Sequence[Envelope]) -> None:
+    """Start verifying these envelopes' signatures in the background (see crypto.parallel.warm): for a
+    receiver in this same process, which will be asked about them soon. Refusals are left for then."""
+    items = []
+    for envelope in envelopes:
+        try:
+            items.append(_signed_material(envelope, envelope.to_node))
+        except Refused:
+            continue
+    parallel.warm(items)
+
+
 def _signed_material(envelope: Envelope, receiver: str) -> parallel.Item:
     """Every check but the signature itself; returns what the signature must verify against."""
     if envelope.to_node != receiver:
