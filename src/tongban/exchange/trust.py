@@ -346,13 +346,6 @@ def _public_key(pem: str) -> crypto.SM2PublicKey:
     return crypto.load_public_key_pem(pem)
 
 
-def verify_envelope(envelope: Envelope, receiver: str) -> None:
-    """Refuse anything this node cannot trust; return quietly for a message it can apply."""
-    refusal = verify_envelopes([envelope], receiver)[0]
-    if refusal is not None:
-        raise refusal
-
-
 def verify_envelopes(envelopes: Sequence[Envelope], receiver: str | None = None) -> list[Refused | None]:
     """For each envelope, the refusal this node gives it, or None for one it can apply."""
     verdicts: list[Refused | None] = [None] * len(envelopes)
