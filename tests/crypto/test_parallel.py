@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -114,7 +115,7 @@ def test_warmed_signatures_are_verified_in_the_background_and_remembered(monkeyp
 def test_without_workers_warming_does_nothing(monkeypatch):
     monkeypatch.setenv(parallel.ENV_VAR, "0")
     assert parallel.warm([_item(0, i) for i in range(parallel.WARM_SHARE)]) is None
-    assert parallel._pool._workers == [] and parallel._warm_buffer == []
+    assert parallel._pool._workers == [] and parallel._warm_buffers == {}
 
 
 def test_a_worker_exits_when_its_parent_lets_go():
@@ -132,8 +133,46 @@ def test_a_stalled_worker_is_replaced_and_its_share_verified_here(monkeypatch):
     monkeypatch.setattr(parallel, "WORKER_TIMEOUT", 0.0)
     parallel.forget()
     assert parallel.verify_many(batch) == _one_by_one(batch)
-    assert worker.process.poll() is not None  # killed
+    assert worker.process.wait(timeout=10) == -signal.SIGKILL  # killed
     monkeypatch.setattr(parallel, "WORKER_TIMEOUT", 30.0)
     parallel.forget()
     assert parallel.verify_many(batch) == _one_by_one(batch)
     assert parallel._pool._workers[0] is not worker
+
+
+def test_warming_never_waits_for_a_stalled_worker():
+    parallel.verify_many([_item(0, i) for i in range(10)])  # the worker is running
+    (worker,) = parallel._pool._workers
+    os.kill(worker.process.pid, signal.SIGSTOP)  # alive, but it reads nothing more
+    big = [(KEYS[0].public_key(), b"x" * 20_000 + bytes([i]), SIGNATURES[(0, 0)]) for i in range(parallel.WARM_SHARE)]
+    done = threading.Event()
+
+    def commit_many() -> None:  # far more than the pipe holds
+        for _ in range(40):
+            parallel.warm(big)
+        done.set()
+
+    threading.Thread(target=commit_many, daemon=True).start()
+    try:
+        assert done.wait(timeout=60), "warm waited for a stalled worker"
+        assert worker.outstanding() == parallel.WARM_MAX_OUTSTANDING  # the rest was dropped
+    finally:
+        worker.kill()
+
+
+def test_a_worker_that_cannot_verify_a_request_costs_only_that_request(monkeypatch):
+    batch = [_item(1, i, tamper=i % 2 == 0) for i in range(20)]
+    garbled = lambda share: [(b"\x04" + b"\x00" * 64, data, signature) for _key, data, signature in share]  # noqa: E731
+    monkeypatch.setattr(parallel, "_portable", garbled)  # the worker gets a point that is not on the curve
+    assert parallel.verify_many(batch) == _one_by_one(batch)
+
+
+def test_workers_that_keep_failing_are_given_up_for_a_while(monkeypatch):
+    monkeypatch.setattr(parallel, "WORKER_TIMEOUT", 0.0)  # no worker ever answers in time
+    batch = [_item(2, i, tamper=i == 3) for i in range(20)]
+    for _ in range(parallel.RESTARTS_BEFORE_PAUSE):
+        parallel.forget()
+        assert parallel.verify_many(batch) == _one_by_one(batch)  # each round costs a worker
+    assert parallel._pool.workers(1) == []  # paused: everything is verified in place
+    parallel.forget()
+    assert parallel.verify_many(batch) == _one_by_one(batch)

@@ -33,10 +33,16 @@ def _take(envelope: Envelope) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _reset():
+def _reset(monkeypatch):
+    from tongban.crypto import parallel
+
+    monkeypatch.setenv(parallel.ENV_VAR, "1")  # batches split between this process and a worker, on any machine
+    parallel.forget()
     taken.clear()
     yield
     taken.clear()
+    parallel.forget()
+    parallel.shutdown()
 
 
 def _signed(i: int, **payload) -> Envelope:
@@ -65,11 +71,14 @@ def test_a_batch_keeps_each_message_s_own_verdict_and_the_senders_order(fixed_cl
 
 @given(st.lists(st.sampled_from(["good", "forged", "again"]), max_size=24))
 def test_batch_verdicts_match_taking_the_messages_one_by_one(kinds):
+    from tongban.crypto import parallel
+
     with transaction.atomic():
         sid = transaction.savepoint()
         batch = _batch_of(kinds)
         outcomes = transport.accept_many(batch, receiver="520000")
         transaction.savepoint_rollback(sid)
+        parallel.forget()  # the one-by-one side verifies every signature itself
         one_by_one = []
         for envelope in batch:
             try:
@@ -194,9 +203,33 @@ def test_a_consumer_batch_that_fails_whole_is_taken_one_by_one(fixed_clock, monk
     assert channel.acked == [0, 1, 2] and taken == [0, 1, 2]
 
 
+def test_a_row_the_database_passes_over_fails_the_batch(fixed_clock):
+    from django.db import IntegrityError
+
+    odd = replace(_signed(1), schema_version=-1)  # against the inbox's CHECK; INSERT OR IGNORE would skip it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        transport.record_in_inbox([_signed(2), odd])
+    assert InboxMessage.objects.count() == 0
+
+
+def test_a_message_is_handed_ahead_only_where_this_process_dispatches(fixed_clock, monkeypatch):
+    calls: list[Envelope] = []
+    monkeypatch.setattr(transport.InProcessTransport, "committed", lambda self, envelope: calls.append(envelope))
+    monkeypatch.setattr(dispatcher, "_dispatching_here", False)
+    dispatcher.committed(_signed(1))
+    assert calls == []  # a web process that leaves dispatching to another process
+    monkeypatch.setattr(dispatcher, "_dispatching_here", True)
+    dispatcher.committed(_signed(2))
+    assert [envelope.payload["i"] for envelope in calls] == [2]
+
+
 @pytest.mark.parametrize(
     "change",
     [
+        {"schema_version": -1},
+        {"schema_version": True},
+        {"from_node": "3300001"},
+        {"type": "x" * 49},
         {"created_at": "2025-06-09T09:00:00"},
         {"payload": "文本"},
         {"from_node": 330000},
@@ -232,6 +265,7 @@ def test_a_committed_message_is_handed_to_the_verifiers_ahead_of_delivery(fixed_
 
     warmed: list[parallel.Item] = []
     monkeypatch.setattr(parallel, "warm", lambda items, user_id=None: warmed.extend(items))
+    monkeypatch.setattr(dispatcher, "_dispatching_here", True)  # this process delivers what it commits
     with transaction.atomic():
         message = outbox.send("test.batch", from_node="330000", to_node="520000", payload={"i": 1})
         assert warmed == []  # nothing before the commit: a rolled-back message is never delivered

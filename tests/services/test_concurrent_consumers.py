@@ -39,10 +39,11 @@ connection = pika.BlockingConnection(pika.URLParameters("{AMQP}"))
 declare_topology(connection.channel(), "000000", "{NAMESPACE}")
 connection.close()
 transport = RabbitTransport("{AMQP}", "{NAMESPACE}")
-for i in range({MESSAGES}):
-    envelope = sign_envelope(Envelope(type="test.counted", from_node="330000", to_node="000000",
-                                      payload={{"i": i}}, created_at=clock.now()))
-    transport.deliver(envelope)
+envelopes = [sign_envelope(Envelope(type="test.counted", from_node="330000", to_node="000000",
+                                    payload={{"i": i}}, created_at=clock.now())) for i in range({MESSAGES})]
+# Every message, then every message again in the opposite order: the two copies of most messages sit
+# far apart in the queue and reach different consumers, some of them at the same moment.
+for envelope in envelopes + envelopes[::-1]:
     transport.deliver(envelope)
 transport.close()
 """

@@ -77,10 +77,14 @@ def wake() -> None:
     _wake.set()
 
 
+_dispatching_here = False  # set once this process has dispatched: what it commits, it will likely deliver
+
+
 def committed(envelope: Envelope) -> None:
-    """An outbox message's transaction committed: tell the transport (which may start on it) and wake."""
+    """An outbox message's transaction committed: tell the transport (which may make a head start on
+    it, when this process is the one that dispatches) and wake the dispatcher."""
     notify = getattr(transport(), "committed", None)
-    if notify is not None:
+    if notify is not None and _dispatching_here:
         try:
             notify(envelope)
         except Exception:  # only a head start: delivery verifies and sends regardless
@@ -215,7 +219,7 @@ def apply_batch(message_pks: list[int]) -> list[str]:
     }
     outcomes = []
     applied: list[InboxMessage] = []
-    for pk in sorted(message_pks):
+    for pk in sorted(set(message_pks)):
         message = locked.get(pk)
         outcome = "deferred" if message is None else _apply(message)
         if outcome == "applied":
@@ -226,7 +230,7 @@ def apply_batch(message_pks: list[int]) -> list[str]:
             status=InboxMessage.Status.APPLIED, applied_at=clock.now(), attempts=F("attempts") + 1
         )
         _wake_waiting(applied)
-    order = {pk: index for index, pk in enumerate(sorted(message_pks))}
+    order = {pk: index for index, pk in enumerate(sorted(set(message_pks)))}
     return [outcomes[order[pk]] for pk in message_pks]
 
 
@@ -280,6 +284,8 @@ def dispatch_once(node: str | None = None) -> DispatchStats:
 
 def run_until_idle(max_rounds: int = 100, node: str | None = None) -> DispatchStats:
     """Dispatch until nothing moves; handlers may send further messages, hence the rounds."""
+    global _dispatching_here
+    _dispatching_here = True
     total = DispatchStats()
     for _ in range(max_rounds):
         stats = dispatch_once(node=node)

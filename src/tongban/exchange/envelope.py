@@ -15,6 +15,16 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 UNSIGNED_FIELDS = ("signature",)
+# The lengths the inbox stores: a longer value is not an envelope of this protocol.
+_TEXT_LIMITS = {
+    "type": 48,
+    "from_node": 6,
+    "to_node": 6,
+    "case_no": 32,
+    "user": 150,
+    "represented_party": 150,
+    "key_id": 64,
+}
 _TEXT_FIELDS = (
     "type",
     "from_node",
@@ -81,9 +91,12 @@ class Envelope:
                 raise ValueError(f"{name} must be a string")
         if not isinstance(data.get("payload"), dict):
             raise ValueError("payload must be an object")
+        for name, limit in _TEXT_LIMITS.items():
+            if len(data.get(name, "")) > limit:
+                raise ValueError(f"{name} is longer than {limit} characters")
         schema_version = data.get("schema_version", SCHEMA_VERSION)
-        if not isinstance(schema_version, int) or isinstance(schema_version, bool):
-            raise ValueError("schema_version must be an integer")
+        if not isinstance(schema_version, int) or isinstance(schema_version, bool) or not 0 < schema_version < 2**15:
+            raise ValueError("schema_version must be a positive integer")
         try:
             created_at = dt.datetime.fromisoformat(data["created_at"])
             message_id, correlation_id = uuid.UUID(data["message_id"]), uuid.UUID(data["correlation_id"])

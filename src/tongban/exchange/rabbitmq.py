@@ -260,7 +260,12 @@ def _take(channel: BlockingChannel, node: str, batch: list[tuple[int, bytes]]) -
             taken += 1
             continue
         if isinstance(outcome, Refused):
-            _report_refusal(body, node, outcome)
+            try:
+                _report_refusal(body, node, outcome)
+            except Exception:  # the report could not be written: the message comes back and is refused again
+                log.exception("reporting a refusal for %s failed; the message returns to the queue", node)
+                channel.basic_nack(tag, requeue=True)
+                continue
         else:
             log.warning("dead-lettering a message for %s: %s", node, outcome)
         channel.basic_nack(tag, requeue=False)

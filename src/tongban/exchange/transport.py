@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from django.db import IntegrityError
+
 from tongban import clock
 from tongban.exchange.envelope import Envelope
 from tongban.exchange.models import InboxMessage
@@ -52,7 +54,8 @@ def accept_many(envelopes: Sequence[Envelope], receiver: str | None = None) -> l
 
 
 def record_in_inbox(envelopes: Sequence[Envelope]) -> list[bool]:
-    """Insert the envelopes a node has not recorded yet; True for each recorded now.
+    """Insert the envelopes a node has not recorded yet; True for each this call found new (a copy
+    another consumer records at the same moment may count as new for both; it is applied once).
 
     The unique (node, message id) constraint is the duplicate check: ignore_conflicts makes a copy
     that another consumer recorded between the lookup and the insert a no-op, never a second row."""
@@ -76,7 +79,21 @@ def record_in_inbox(envelopes: Sequence[Envelope]) -> list[bool]:
         held.add(key)  # the same message twice in one batch: the second is a duplicate
         rows.append(_inbox_row(envelope, received_at))
     InboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    _check_recorded(rows)
     return first_time
+
+
+def _check_recorded(rows: list[InboxMessage]) -> None:
+    """ignore_conflicts would also pass over a row the database refused for another reason (SQLite's
+    INSERT OR IGNORE skips a failed CHECK): make sure every row is there, or fail the batch, which is
+    then taken one message at a time."""
+    if not rows:
+        return
+    present = InboxMessage.objects.filter(
+        node__in={row.node for row in rows}, message_id__in={row.message_id for row in rows}
+    ).count()
+    if present < len(rows):
+        raise IntegrityError(f"{len(rows) - present} of {len(rows)} inbox rows were not written")
 
 
 def _inbox_row(envelope: Envelope, received_at: dt.datetime) -> InboxMessage:
@@ -100,8 +117,8 @@ def _inbox_row(envelope: Envelope, received_at: dt.datetime) -> InboxMessage:
 
 class InProcessTransport:
     def committed(self, envelope: Envelope) -> None:
-        """A message was committed to an outbox; its receiver is this process, so its signature can be
-        verified on the other cores now, while this process goes on with other work."""
+        """A message was committed to an outbox of this database and this process dispatches: it will
+        deliver the message soon, so its signature can be verified on the other cores now."""
         warm_envelopes([envelope])
 
     def deliver(self, envelope: Envelope) -> bool:
