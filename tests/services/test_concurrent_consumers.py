@@ -49,6 +49,8 @@ transport.close()
 """
 _CONSUME = f"""
 from tongban.exchange.rabbitmq import consume
+print("ready", flush=True)
+sys.stdin.readline()  # both consumers start together, whichever finished starting up first
 idle = []
 print(consume("000000", "{AMQP}", namespace="{NAMESPACE}", idle_timeout=1.0,
               on_idle=lambda: idle.append(1), stop=lambda: len(idle) >= 3))
@@ -73,10 +75,21 @@ def test_two_consumers_never_record_or_apply_a_message_twice():
     subprocess.run([*python, federation._DJANGO + _PUBLISH], env=env, cwd=ROOT, check=True, capture_output=True)
     consumers = [
         subprocess.Popen(
-            [*python, federation._DJANGO + _HANDLER + _CONSUME], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [*python, federation._DJANGO + _HANDLER + _CONSUME],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]
+    for consumer in consumers:
+        assert consumer.stdout is not None and consumer.stdout.readline().strip() == "ready"
+    for consumer in consumers:  # both go at once
+        assert consumer.stdin is not None
+        consumer.stdin.write("go\n")
+        consumer.stdin.flush()
     taken = [int(consumer.communicate(timeout=300)[0].split()[-1]) for consumer in consumers]
     _purge()
     assert all(consumer.returncode == 0 for consumer in consumers)
