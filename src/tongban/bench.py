@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -312,7 +313,7 @@ class Figure:
         return f"{min(self.rounds):.0f}–{max(self.rounds):.0f}"
 
 
-def _measure(rounds: int, path, *args) -> Figure:
+def _measure(rounds: int, path: Callable[..., float], *args: object) -> Figure:
     return Figure([path(*args) for _ in range(rounds)])
 
 

@@ -162,8 +162,11 @@ def test_warming_never_waits_for_a_stalled_worker():
 
 def test_a_worker_that_cannot_verify_a_request_costs_only_that_request(monkeypatch):
     batch = [_item(1, i, tamper=i % 2 == 0) for i in range(20)]
-    garbled = lambda share: [(b"\x04" + b"\x00" * 64, data, signature) for _key, data, signature in share]  # noqa: E731
-    monkeypatch.setattr(parallel, "_portable", garbled)  # the worker gets a point that is not on the curve
+
+    def garbled(share: list[parallel.Item]) -> parallel.Share:  # a point that is not on the curve
+        return [(b"\x04" + b"\x00" * 64, data, signature) for _key, data, signature in share]
+
+    monkeypatch.setattr(parallel, "_portable", garbled)
     assert parallel.verify_many(batch) == _one_by_one(batch)
 
 

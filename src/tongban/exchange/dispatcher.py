@@ -202,11 +202,6 @@ def apply_received(limit: int = 200, node: str | None = None) -> DispatchStats:
 BATCH = 50
 
 
-def apply_one(message_pk: int) -> str:
-    with transaction.atomic():
-        return apply_batch([message_pk])[0]
-
-
 def apply_batch(message_pks: list[int]) -> list[str]:
     """Apply the received messages among `message_pks` (in id order), each exactly once, inside the
     caller's transaction; per pk "applied", "deferred" (another consumer has it, it is done, or it

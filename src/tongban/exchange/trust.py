@@ -346,15 +346,6 @@ def _public_key(pem: str) -> crypto.SM2PublicKey:
     return crypto.load_public_key_pem(pem)
 
 
-def verify_envelopes(envelopes: Sequence[Envelope], receiver: str | None = None) -> list[Refused | None]:
-    """For each envelope, the refusal this node gives it, or None for one it can apply."""
-    verdicts: list[Refused | None] = [None] * len(envelopes)
-    for stage in verify_envelopes_in_stages(envelopes, receiver):
-        for index, verdict in stage.items():
-            verdicts[index] = verdict
-    return verdicts
-
-
 def verify_envelopes_in_stages(
     envelopes: Sequence[Envelope], receiver: str | None = None
 ) -> Iterator[dict[int, Refused | None]]:
