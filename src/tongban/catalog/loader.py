@@ -249,6 +249,7 @@ def _version_values(v: VersionSpec) -> dict[str, Any]:
         "promised_limit_unit": v.promised_limit.unit,
         "form_fields": [field.model_dump() for field in v.form_fields],
         "fees": v.fees,
+        "establishes_enterprise": v.establishes_enterprise,
         "result_type": v.result_type,
         "result_delivery": list(v.result_delivery),
         "legal_basis": v.legal_basis.strip(),

@@ -108,6 +108,9 @@ class ItemVersion(models.Model):
     promised_limit_unit = models.CharField("承诺时限单位", max_length=1, choices=LimitUnit.choices, default="1")
     form_fields = models.JSONField("表单字段", default=list, blank=True)
     fees = models.CharField("收费", max_length=255, default="不收费")
+    establishes_enterprise = models.BooleanField(
+        "设立企业", default=False, help_text="设立登记：由个人申请，核准时赋予统一社会信用代码并建立企业"
+    )
     result_type = models.CharField("办理结果", max_length=128)
     result_delivery = models.JSONField("送达方式", default=list)
     legal_basis = models.TextField("设定依据", blank=True)
