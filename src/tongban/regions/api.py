@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Field, P, PathEx, Query, Router, Schema
 
 from tongban.errors import NotFound
+from tongban.problems import problems
 from tongban.regions import queries
 from tongban.regions.models import Node, Region
 
@@ -55,6 +56,7 @@ class RegionFilter(Schema):
     response=list[RegionOut],
     summary="列出行政区划",
     description="不带 parent 时列出省级区划；带 parent 时列出其直接下级。上级代码不存在时返回 region_unknown。",
+    openapi_extra=problems({404: {"region_unknown": "上级区划代码不存在或格式不对"}}),
 )
 def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> list[RegionOut]:
     return [RegionOut.from_region(region) for region in queries.children(filters.parent or None)]
@@ -65,6 +67,7 @@ def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> list[Reg
     response=RegionDetailOut,
     summary="查询行政区划",
     description="返回区划本身、各级上级区划和为其服务的省级平台节点。代码不存在时返回 region_unknown。",
+    openapi_extra=problems({404: {"region_unknown": "区划代码不存在或格式不对"}}),
 )
 def get_region(
     request: HttpRequest, code: PathEx[str, P(description="区划代码：6 位，或补零至 12 位", example="370102")]
