@@ -17,6 +17,21 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from tongban.catalog.models import ApplicantType, ItemType, JurisdictionRule, LimitUnit, Mode, Theme
 from tongban.regions.models import DepartmentFunction
 
+# What a form field says about who applies: checked against the logged-in applicant, the enterprise
+# or the person a window verified (cases.applicants); `party_*` name each party of a joint application.
+FIELD_BINDINGS = (
+    "applicant_name",
+    "applicant_id_number",
+    "enterprise_name",
+    "enterprise_credit_code",
+    "legal_representative",
+    "agent_name",
+    "agent_id_number",
+    "party_name",
+    "party_id_number",
+)
+# Field types that are personal data whatever the content says (masked for everyone but the handlers).
+PERSONAL_FIELD_TYPES = ("id_number", "phone")
 FIELD_TYPES = ("text", "date", "id_number", "credit_code", "region", "choice", "phone", "integer", "boolean")
 MATERIAL_REQUIREMENTS = ("required", "conditional")
 MATERIAL_FORMS = ("original", "copy", "electronic")
@@ -89,6 +104,7 @@ ModeValue = Annotated[str, _choice(Mode.values)]
 JurisdictionValue = Annotated[str, _choice(JurisdictionRule.values)]
 LimitUnitValue = Annotated[str, _choice(LimitUnit.values, _labels_to_values(LimitUnit.choices))]
 FieldTypeValue = Annotated[str, _choice(FIELD_TYPES)]
+FieldBindingValue = Annotated[str, _choice(("", *FIELD_BINDINGS))]
 RequirementValue = Annotated[str, _choice(MATERIAL_REQUIREMENTS)]
 MaterialFormValue = Annotated[str, _choice(MATERIAL_FORMS)]
 PlaceValue = Annotated[str, _choice(LEG_PLACES)]
@@ -144,6 +160,11 @@ class FormFieldSpec(Spec):
     required: bool = False
     choices: list[Text] = []
     help: str = ""
+    # Who the field names (see FIELD_BINDINGS); `party` labels the party of a joint application (男方).
+    binds: FieldBindingValue = ""
+    party: str = Field(default="", max_length=16)
+    # Personal information (个人信息保护法): masked for everyone but the case's handlers.
+    personal: bool = False
 
 
 class MaterialSpec(Spec):
@@ -177,6 +198,9 @@ class VersionSpec(Spec):
     materials: list[MaterialSpec] = []
     legs: list[LegSpec] = []
     fees: Text = "不收费"
+    # An establishment item (企业设立登记): applied for by a person; the enterprise and its credit code
+    # come into being with the approval.
+    establishes_enterprise: bool = False
     result_type: Text
     result_delivery: list[DeliveryValue] = Field(min_length=1)
     legal_basis: str = ""
@@ -271,6 +295,7 @@ def _check_version(path: str, version: VersionSpec) -> list[Problem]:
     fields = {f.name: f for f in version.form_fields}
     for index, material in enumerate(version.materials):
         problems += _check_material(f"{path}.materials[{index}]", material, fields)
+    problems += _check_bindings(path, version)
     problems += _check_legs(path, version)
     problems += _check_facts(path, version, fields)
     problems += _check_limits(path, version)
@@ -289,6 +314,9 @@ def _duplicates(path: str, field: str, values: list[Any], what: str, suffix: str
 
 
 def _check_form_field(path: str, field: FormFieldSpec) -> list[Problem]:
+    binding_problems = _check_binding(path, field)
+    if binding_problems:
+        return binding_problems
     if field.type == "choice" and not field.choices:
         return [(f"{path}.choices", "选项类字段必须列出 choices")]
     if field.type != "choice" and field.choices:
@@ -296,6 +324,43 @@ def _check_form_field(path: str, field: FormFieldSpec) -> list[Problem]:
     if len(set(field.choices)) != len(field.choices):
         return [(f"{path}.choices", "选项重复")]
     return []
+
+
+BINDING_TYPES = {
+    "applicant_id_number": "id_number",
+    "agent_id_number": "id_number",
+    "party_id_number": "id_number",
+    "enterprise_credit_code": "credit_code",
+}
+
+
+def _check_binding(path: str, field: FormFieldSpec) -> list[Problem]:
+    wanted = BINDING_TYPES.get(field.binds, "text") if field.binds else None
+    if wanted is not None and field.type != wanted:
+        return [(f"{path}.binds", f"binds 为 {field.binds} 的字段类型必须是 {wanted}")]
+    if field.binds.startswith("party_") != bool(field.party):
+        return [(f"{path}.party", "party_name、party_id_number 字段必须写明 party（如 男方），其他字段不能写 party")]
+    return []
+
+
+def _check_bindings(path: str, version: VersionSpec) -> list[Problem]:
+    """Each binding once (parties: once per party), and each party named with both name and ID number."""
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    parties: dict[str, set[str]] = {}
+    for index, field in enumerate(version.form_fields):
+        if not field.binds:
+            continue
+        key = (field.binds, field.party)
+        if key in seen:
+            problems.append((f"{path}.form_fields[{index}].binds", f"binds 为 {field.binds} 的字段重复"))
+        seen.add(key)
+        if field.party:
+            parties.setdefault(field.party, set()).add(field.binds)
+    for party, binds in parties.items():
+        if binds != {"party_name", "party_id_number"}:
+            problems.append((f"{path}.form_fields", f"当事人“{party}”须同时有 party_name 和 party_id_number 字段"))
+    return problems
 
 
 def _check_material(path: str, material: MaterialSpec, fields: Mapping[str, FormFieldSpec]) -> list[Problem]:
