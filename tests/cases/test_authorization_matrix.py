@@ -49,7 +49,14 @@ EXPECTED = {
         ("approver_B", "approve_extension"),
         ("approver_B", "decide"),
     },
-    "decided": {("reviewer_B", "deliver"), ("approver_B", "deliver")},
+    "decided": {
+        ("reviewer_B", "deliver"),
+        ("approver_B", "deliver"),
+        ("reviewer_B", "send_to_window"),
+        ("approver_B", "send_to_window"),
+    },
+    # The result for pickup travels back to the window that took the case: only its clerk hands it over.
+    "sent_to_window": {("clerk_A", "deliver")},
 }
 VISIBLE = {"applicant", "clerk_A", "reviewer_A", "supervisor_A", "reviewer_B", "approver_B", "supervisor_B"}
 
@@ -112,6 +119,10 @@ def test_matrix_over_roles_nodes_and_actions(window_reviewer):
     ok(Api("qh-shichang-approver", node=B).act(case_no, "decide", outcome="approve"))
     dispatch()
     assert _permitted(case_no) == EXPECTED["decided"]
+
+    ok(reviewer.act(case_no, "send_to_window", waybill={"carrier": "EMS", "number": "2"}))
+    dispatch()
+    assert _permitted(case_no) == EXPECTED["sent_to_window"]
 
     # Visibility: at each actor's own node.
     seen = {name for name in ACTORS if visible_cases(_actor(name)).filter(case_no=case_no).exists()}

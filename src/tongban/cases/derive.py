@@ -72,13 +72,14 @@ def derive(
     legs_plan: list[dict[str, Any]],
     today: dt.date,
 ) -> Derived:
-    """Replay `actions` in order. `owner` and `window` are (node, department id) pairs."""
+    """Replay `actions` in order. `mode` is the case's flow (cases.lifecycle.flow_of); `owner` and
+    `window` are (node, department id) pairs."""
     d = Derived(legs_state=[{**leg} for leg in legs_plan])
     _set_initial_holder(d, mode, owner, window)
     paused_periods: list[tuple[dt.date, dt.date | None]] = []
     for action in actions:
         d.status = next_status(d.status, action.name)
-        _apply(d, action, mode, owner, paused_periods)
+        _apply(d, action, mode, owner, window, paused_periods)
     d.paused_working_days = sum(working_days_between(start, end or today) for start, end in paused_periods)
     _compute_deadlines(d, limits, today)
     return d
@@ -103,6 +104,7 @@ def _apply(
     action: ActionRecord,
     mode: str,
     owner: tuple[str, int],
+    window: tuple[str, int | None],
     paused: list[tuple[dt.date, dt.date | None]],
 ) -> None:
     name, at = action.name, action.at
@@ -141,6 +143,12 @@ def _apply(
         start, _ = paused.pop()  # the clock stops for good: close the pause where it ended
         paused.append((start, local_date(at)))
         d.special_since = None
+    elif name == "decide_on_the_spot":
+        d.accepted_at = d.decided_at = at
+        d.outcome = str(action.data.get("outcome", ""))
+    elif name == "send_to_window":
+        # The window that took the case hands the result over: it holds the case again.
+        d.processing_node, d.processing_department_id = window[0], window[1]
     elif name == "decide":
         d.decided_at = at
         d.outcome = str(action.data.get("outcome", ""))

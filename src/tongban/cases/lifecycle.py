@@ -25,6 +25,7 @@ class CaseLifecycle(StateMachine):
     in_review = State("审查中", value="in_review")
     special_procedure = State("特别程序", value="special_procedure")
     decided = State("已办结", value="decided")
+    sent_to_window = State("结果已寄送受理窗口", value="sent_to_window")
     delivered = State("已送达", value="delivered", final=True)
     withdrawn = State("已撤回", value="withdrawn", final=True)
 
@@ -43,7 +44,11 @@ class CaseLifecycle(StateMachine):
     start_special = in_review.to(special_procedure)
     end_special = special_procedure.to(in_review)
     decide = in_review.to(decided)
-    deliver = decided.to(delivered)
+    # 即办件: accepted and decided in one step, on the spot.
+    decide_on_the_spot = received.to(decided) | forwarded.to(decided)
+    # 异地代收代办 with pickup at the window: the owner sends the result to the window, which hands it over.
+    send_to_window = decided.to(sent_to_window)
+    deliver = decided.to(delivered) | sent_to_window.to(delivered)
     withdraw = (
         draft.to(withdrawn)
         | received.to(withdrawn)
@@ -72,6 +77,8 @@ ACTION_LABELS: dict[str, str] = {
     "start_special": "进入特别程序",
     "end_special": "结束特别程序",
     "decide": "作出决定（办结）",
+    "decide_on_the_spot": "当场受理并办结（即办件）",
+    "send_to_window": "办理结果寄送受理窗口",
     "deliver": "送达办理结果",
     "withdraw": "撤回申请",
 }
@@ -89,6 +96,18 @@ class ActionRule:
 
 APPLICANT = "applicant"
 SYSTEM = "system"
+# A window case taken by the owning department's own window (a 南京 marriage office registering two
+# non-local parties) is not 异地代收代办: nothing to forward, the owner decides at once.
+OWNER_WINDOW = "owner_window"
+FLOW_LABELS = {"online": "全程网办", "proxy": "异地代收代办", "multi_place": "多地联办", OWNER_WINDOW: "属地窗口受理"}
+
+
+def flow_of(mode: str, window_department_id: int | None, owner_department_id: int | None) -> str:
+    """How a case runs: its catalog mode, except a window case at the owner's own department."""
+    if mode == "proxy" and window_department_id is not None and window_department_id == owner_department_id:
+        return OWNER_WINDOW
+    return mode
+
 
 ACTION_RULES: dict[str, ActionRule] = {
     "submit": ActionRule(frozenset({APPLICANT, "window_clerk"}), "window"),
@@ -106,6 +125,11 @@ ACTION_RULES: dict[str, ActionRule] = {
     "start_special": ActionRule(frozenset({"reviewer"}), "holder", needs_reason=True),
     "end_special": ActionRule(frozenset({"reviewer"}), "holder"),
     "decide": ActionRule(frozenset({"approver"}), "holder"),
+    # Only a staff member who holds both the reviewer's and the approver's post (checked in policy).
+    "decide_on_the_spot": ActionRule(
+        frozenset({"approver"}), "holder", modes=frozenset({"online", "proxy", OWNER_WINDOW})
+    ),
+    "send_to_window": ActionRule(frozenset({"reviewer", "approver"}), "holder", modes=frozenset({"proxy"})),
     "deliver": ActionRule(frozenset({"window_clerk", "reviewer", "approver"}), "holder"),
     "withdraw": ActionRule(frozenset({APPLICANT}), "applicant", needs_reason=True),
 }
@@ -124,6 +148,7 @@ OWNER_POWERS = frozenset(
         "start_special",
         "end_special",
         "decide",
+        "decide_on_the_spot",
     }
 )
 

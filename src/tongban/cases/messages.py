@@ -14,7 +14,7 @@ from tongban import clock
 from tongban.audit.log import record as audit
 from tongban.cases import blobs
 from tongban.cases.lifecycle import next_status
-from tongban.cases.models import Case, CaseAction
+from tongban.cases.models import Case, CaseAction, CaseParty
 from tongban.cases.policy import Acting
 from tongban.cases.refs import department_id_of, legs_in
 from tongban.cases.services import (
@@ -81,6 +81,10 @@ def on_case_created(envelope: Envelope) -> None:
         legs_state=legs_in(snap["legs"]),
     )
     case.handler_departments.set([department_id_of(ref) for ref in snap["handler_departments"]])
+    CaseParty.objects.bulk_create(
+        CaseParty(case=case, label=p["label"], name=p["name"], id_number=p["id_number"])
+        for p in snap.get("parties", [])
+    )
     save_materials(case, snap["materials"], at=case.received_at or clock.now(), by=case.submitted_by)
     for action in snap["actions"]:
         _insert_action(case, action)

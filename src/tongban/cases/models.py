@@ -17,6 +17,7 @@ class CaseStatus(models.TextChoices):
     IN_REVIEW = "in_review", "审查中"
     SPECIAL_PROCEDURE = "special_procedure", "特别程序"
     DECIDED = "decided", "已办结"
+    SENT_TO_WINDOW = "sent_to_window", "结果已寄送受理窗口"
     DELIVERED = "delivered", "已送达"
     WITHDRAWN = "withdrawn", "已撤回"
 
@@ -101,6 +102,12 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.case_no
 
+    @property
+    def flow(self) -> str:
+        from tongban.cases.lifecycle import flow_of
+
+        return flow_of(self.mode, self.submitted_department_id, self.owner_department_id)
+
 
 class CaseAction(models.Model):
     """One step in a case's history. Append-only: rows are never updated or deleted."""
@@ -126,6 +133,20 @@ class CaseAction(models.Model):
             models.UniqueConstraint(fields=["case", "seq"], name="uniq_case_action_seq"),
             models.UniqueConstraint(fields=["case", "action_id"], name="uniq_case_action_id"),
         ]
+
+
+class CaseParty(models.Model):
+    """A party of a joint application (共同申请人, e.g. both parties of a marriage): each may follow the case."""
+
+    case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="parties")
+    label = models.CharField("当事人", max_length=16)
+    name = models.CharField("姓名", max_length=128)
+    id_number = models.CharField("公民身份号码", max_length=18, db_index=True)
+
+    class Meta:
+        verbose_name = "共同申请当事人"
+        verbose_name_plural = "共同申请当事人"
+        ordering = ["case_id", "id"]
 
 
 class CaseMaterial(models.Model):

@@ -16,6 +16,7 @@ from tongban.cases.lifecycle import ACTION_LABELS, ACTION_RULES, APPLICANT, OWNE
 from tongban.cases.models import Case
 from tongban.errors import Conflict, DomainError, Forbidden, NotFound
 from tongban.identity.actors import Actor
+from tongban.identity.models import RealNameLevel
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,15 @@ def is_applicant(actor: Actor, case: Case) -> bool:
     return bool(case.applicant_username) and case.applicant_username == actor.username
 
 
+PARTY_MIN_LEVEL = RealNameLevel.VERIFIED
+
+
+def is_verified_person(actor: Actor) -> bool:
+    """A self-declared ID number (level 1) is not enough to see someone else's joint application."""
+    account = actor.account
+    return account is not None and bool(account.id_number) and account.real_name_level >= PARTY_MIN_LEVEL
+
+
 def visible_cases(actor: Actor) -> QuerySet[Case]:
     """The cases this actor may see at the node the request acts at."""
     cases = Case.objects.all()
@@ -51,11 +61,14 @@ def visible_cases(actor: Actor) -> QuerySet[Case]:
     credit_codes = [e.credit_code for e in actor.enterprises]
     if credit_codes:
         own |= Q(enterprise_credit_code__in=credit_codes)
+    if is_verified_person(actor):
+        # Every party of a joint application follows it, once the platform has verified who they are.
+        own |= Q(parties__id_number=actor.account.id_number)
     if actor.node is None:
         # An applicant without a node context sees the copies kept where they applied.
         from django.db.models import F
 
-        return cases.filter(own, node=F("submitted_node"))
+        return cases.filter(own, node=F("submitted_node")).distinct()
     cases = cases.filter(node=actor.node)
     allowed = own
     for binding in actor.bindings:
@@ -95,7 +108,7 @@ def authorize(actor: Actor, case: Case, action: str) -> Acting:
     rule = ACTION_RULES.get(action)
     if rule is None:
         raise DomainError("action_unknown", f"未知的办件动作：{action}", status=422)
-    if rule.modes is not None and case.mode not in rule.modes:
+    if rule.modes is not None and case.flow not in rule.modes:
         raise Conflict("action_not_for_mode", f"“{ACTION_LABELS[action]}”不适用于该办理模式。")
     if SYSTEM in rule.roles and rule.roles == {SYSTEM}:
         raise Forbidden("action_not_permitted", f"“{ACTION_LABELS[action]}”由系统自动执行，不能手工操作。")
@@ -115,11 +128,8 @@ def _capacity(actor: Actor, case: Case, action: str, rule) -> Acting:
         # The window keeps no power to decide, even when it sits in the owner's province: until the
         # case is forwarded the holder is the window, not the owning department.
         forwarded = case.processing_department_id == case.owner_department_id
-        if action in OWNER_POWERS and case.mode == "proxy" and (actor.node != case.owner_node or not forwarded):
-            raise Forbidden(
-                "proxy_window_cannot_decide",
-                "异地代收窗口只负责形式审查和身份核验，受理、审查和决定由属地部门作出。",
-            )
+        if action in OWNER_POWERS and case.flow == "proxy" and (actor.node != case.owner_node or not forwarded):
+            raise _not_forwarded_yet(actor, case)
         if actor.node != case.processing_node:
             raise _not_permitted(action)
         department_id = case.processing_department_id
@@ -127,10 +137,28 @@ def _capacity(actor: Actor, case: Case, action: str, rule) -> Acting:
         department_id = case.submitted_department_id
         if actor.node != case.submitted_node:
             raise _not_permitted(action)
+    posts = {b.role for b in actor.bindings if department_id is not None and b.department_id == department_id}
+    if action == "decide_on_the_spot" and posts and not {"reviewer", "approver"} <= posts:
+        raise Forbidden("both_posts_required", "当场办结须由在本部门同时担任审查员和审批人岗位的工作人员办理。")
+    # A result sent back to the accepting window is handed over by its clerks, and by nobody else.
+    roles = {"window_clerk"} if case.status == "sent_to_window" else rule.roles
     for binding in actor.bindings:
-        if binding.role in rule.roles and department_id is not None and binding.department_id == department_id:
+        if binding.role in roles and department_id is not None and binding.department_id == department_id:
             return Acting(actor.username, actor.name, binding.role, actor.node or "", department_id)
     raise _not_permitted(action)
+
+
+def _not_forwarded_yet(actor: Actor, case: Case) -> Forbidden:
+    if actor.node == case.owner_node and any(b.department_id == case.owner_department_id for b in actor.bindings):
+        # Addressed to the owner: the case is still at the window in the other province.
+        return Forbidden(
+            "proxy_window_cannot_decide",
+            "该办件尚在异地受理窗口，窗口完成形式审查和身份核验并转报后，本部门方可受理、审查和作出决定。",
+        )
+    return Forbidden(
+        "proxy_window_cannot_decide",
+        "异地代收窗口只负责形式审查和身份核验，受理、审查和决定由属地部门作出。",
+    )
 
 
 def _not_permitted(action: str) -> Forbidden:

@@ -14,9 +14,10 @@ from django.db import transaction
 from tongban import clock
 from tongban.audit.log import record as audit
 from tongban.cases import blobs
+from tongban.cases.applicants import Identity, check_form_identity
 from tongban.cases.derive import ActionRecord, derive
 from tongban.cases.lifecycle import ACTION_LABELS, ACTION_RULES, APPLICANT
-from tongban.cases.models import Case, CaseAction, CaseMaterial
+from tongban.cases.models import Case, CaseAction, CaseMaterial, CaseParty
 from tongban.cases.numbering import next_case_no
 from tongban.cases.policy import Acting, authorize, is_applicant
 from tongban.cases.refs import department_ref, legs_out
@@ -39,6 +40,7 @@ from tongban.rules.eligibility import check_eligibility
 REMEDY_NOTICE = "申请人如对本决定不服，可以自收到决定之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。"
 SPECIAL_PROCEDURE_KINDS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审")
 DELIVERY_METHODS = {"online": "网上送达", "mail": "邮寄送达", "window": "窗口领取"}
+RECEIPT_RELATIONS = ("本人", "经办人", "委托代领人")
 MAX_EXTENSION_WORKING_DAYS = 15
 MAX_TEXT = 2000  # reasons and legal bases travel to every participating node: keep them to a page
 
@@ -79,8 +81,11 @@ def create_case(
     today = clock.today()
     with transaction.atomic():
         version = resolve_item_version(item_code, node, today, mode)
-        who = _who_applies(actor, version, mode, applicant, enterprise_credit_code)
+        who, identity = _who_applies(actor, version, mode, applicant, enterprise_credit_code)
         cleaned = validate_form(version, form)
+        parties = check_form_identity(version, cleaned, identity)
+        if version.establishes_enterprise:
+            who["enterprise_name"] = _establishment_name(version, cleaned)
         # The checked form wins; extra facts may only add jurisdiction regions the form does not carry.
         all_facts = {**_checked_facts(facts or {}), **cleaned}
         window_department = _window_department(actor) if mode == "proxy" else None
@@ -120,6 +125,9 @@ def create_case(
         if window_department:
             departments.add(window_department.pk)
         case.handler_departments.set(departments)
+        CaseParty.objects.bulk_create(
+            CaseParty(case=case, label=p.label, name=p.name, id_number=p.id_number) for p in parties
+        )
         refresh(case)
         audit(
             "tongban.case.drafted",
@@ -153,27 +161,18 @@ def _require_node(actor: Actor) -> str:
 
 def _who_applies(
     actor: Actor, version: ItemVersion, mode: str, applicant: ApplicantInput | None, credit_code: str
-) -> dict[str, str]:
-    for_enterprise = version.item.applicant_type != "1"
+) -> tuple[dict[str, str], Identity]:
+    """The applicant fields of the case, and the identity the form must name."""
+    # An establishment (设立登记) is applied for by a person: the enterprise comes into being on approval.
+    for_enterprise = version.item.applicant_type != "1" and not version.establishes_enterprise
+    if version.establishes_enterprise and credit_code.strip():
+        raise DomainError(
+            "establishment_has_no_credit_code",
+            "设立登记由拟设立企业的法定代表人或经办人以个人名义申请，统一社会信用代码在核准时赋予，申请时不填写。",
+            status=422,
+        )
     if mode == "proxy":
-        if not any(b.role == "window_clerk" for b in actor.bindings):
-            raise Forbidden("window_clerk_required", "异地代收代办须由跨省通办窗口的收件人员在窗口提交。")
-        if applicant is None:
-            raise DomainError("applicant_required", "请填写申请人（或经办人）的姓名和身份证件号码。", status=422)
-        if not applicant.identity_verified:
-            raise DomainError("identity_not_verified", "窗口须先核验申请人身份，再提交办件。", status=422)
-        id_number = validate_citizen_id(applicant.id_number)
-        _check_applicant_account(applicant.username, id_number)
-        who = {
-            "applicant_username": applicant.username,
-            "applicant_name": applicant.name,
-            "applicant_id_number": id_number,
-        }
-        if for_enterprise:
-            who["enterprise_credit_code"] = validate_credit_code(credit_code)
-            who["enterprise_name"] = _enterprise_name(credit_code)
-            who["agent_username"] = applicant.username
-        return who
+        return _verified_at_window(actor, applicant, credit_code, for_enterprise)
     if actor.account is None:
         raise Forbidden("applicant_required", "请以申请人本人账号登录后申请。")
     if for_enterprise:
@@ -183,7 +182,7 @@ def _who_applies(
                 "enterprise_not_authorized",
                 "您不是该企业已审核通过的经办人，或企业尚未通过审核，不能以该企业名义申请。",
             )
-        return {
+        who = {
             "applicant_username": actor.username,
             "applicant_name": enterprise.name,
             "applicant_id_number": actor.account.id_number,
@@ -191,13 +190,53 @@ def _who_applies(
             "enterprise_name": enterprise.name,
             "agent_username": actor.username,
         }
+        identity = Identity(actor.name, actor.account.id_number, enterprise.name, enterprise.credit_code, True)
+        return who, identity
     if not actor.account.id_number or actor.account.real_name_level < 1:
         raise Forbidden("real_name_required", "请先完成实名认证再申请办理。")
-    return {
+    who = {
         "applicant_username": actor.username,
         "applicant_name": actor.name,
         "applicant_id_number": actor.account.id_number,
     }
+    return who, Identity(actor.name, actor.account.id_number)
+
+
+def _verified_at_window(
+    actor: Actor, applicant: ApplicantInput | None, credit_code: str, for_enterprise: bool
+) -> tuple[dict[str, str], Identity]:
+    if not any(b.role == "window_clerk" for b in actor.bindings):
+        raise Forbidden("window_clerk_required", "窗口收件须由收件人员在窗口提交。")
+    if applicant is None:
+        raise DomainError("applicant_required", "请填写申请人（或经办人）的姓名和身份证件号码。", status=422)
+    if not applicant.identity_verified:
+        raise DomainError("identity_not_verified", "窗口须先核验申请人身份，再提交办件。", status=422)
+    id_number = validate_citizen_id(applicant.id_number)
+    _check_applicant_account(applicant.username, id_number)
+    name = applicant.name.strip()
+    who = {"applicant_username": applicant.username, "applicant_name": name, "applicant_id_number": id_number}
+    if not for_enterprise:
+        return who, Identity(name, id_number)
+    enterprise = _registered_enterprise(validate_credit_code(credit_code))
+    who.update(
+        enterprise_credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        agent_username=applicant.username,
+    )
+    return who, Identity(name, id_number, enterprise.name, enterprise.credit_code, True)
+
+
+def _registered_enterprise(credit_code: str):
+    from tongban.identity.models import Enterprise
+
+    enterprise = Enterprise.objects.filter(credit_code=credit_code).first()
+    if enterprise is None:
+        raise DomainError(
+            "enterprise_not_registered",
+            f"统一社会信用代码为 {credit_code} 的企业尚未在平台登记；设立登记请以个人名义申请。",
+            status=422,
+        )
+    return enterprise
 
 
 def _check_applicant_account(username: str, id_number: str) -> None:
@@ -212,11 +251,12 @@ def _check_applicant_account(username: str, id_number: str) -> None:
         )
 
 
-def _enterprise_name(credit_code: str) -> str:
-    from tongban.identity.models import Enterprise
-
-    enterprise = Enterprise.objects.filter(credit_code=credit_code).first()
-    return enterprise.name if enterprise else ""
+def _establishment_name(version: ItemVersion, form: dict[str, Any]) -> str:
+    """The name of the enterprise an establishment will create, from its bound form field."""
+    for spec in version.form_fields:
+        if spec.get("binds") == "enterprise_name" and form.get(spec["name"]):
+            return str(form[spec["name"]])[:128]
+    return ""
 
 
 def _window_department(actor: Actor) -> Department:
@@ -664,14 +704,57 @@ def _decide_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any
     }
 
 
+def _on_the_spot_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    if not case.item_version.is_immediate:
+        raise Conflict("not_immediate_item", "该事项不是即办件，须先受理、审查，再作出决定。")
+    return _decide_data(case, reason, data)
+
+
+def _send_to_window_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
+    if case.outcome != "approve" and not data.get("waybill"):
+        # A refusal's written decision goes to the window too; nothing else is required of it.
+        return {}
+    waybill = _waybill(data, required=False)
+    return {"waybill": waybill} if waybill else {}
+
+
 def _deliver_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
     method = data.get("method")
     if not isinstance(method, str) or method not in DELIVERY_METHODS:
         raise DomainError("delivery_method_invalid", "送达方式须为 online、mail 或 window。", status=422)
-    delivered = {"method": method}
+    if case.status == "sent_to_window":
+        if method != "window":
+            raise DomainError(
+                "delivery_method_invalid", "结果已寄送受理窗口，只能在窗口当面送达（window）。", status=422
+            )
+        return {"method": method, "receipt": _receipt(data)}
+    if method == "window" and case.flow == "proxy":
+        raise Conflict(
+            "window_handover_required",
+            "窗口领取的结果须先寄送受理窗口（send_to_window），由受理窗口当面交付并登记送达回证。",
+        )
+    delivered: dict[str, Any] = {"method": method}
     if method == "mail":
         delivered["waybill"] = _waybill(data, required=True)
+    if method == "window":
+        delivered["receipt"] = _receipt(data)
     return delivered
+
+
+def _receipt(data: dict[str, Any]) -> dict[str, Any]:
+    """送达回证: who collected the result, in what capacity, and that their ID was checked."""
+    receipt = data.get("receipt")
+    if not isinstance(receipt, dict):
+        raise DomainError(
+            "receipt_required", "窗口送达须登记送达回证：领取人（collected_by）、身份核验（id_checked）。", status=422
+        )
+    collected_by = str(receipt.get("collected_by", "")).strip()
+    relation = str(receipt.get("relation", "本人")).strip()
+    if not collected_by or receipt.get("id_checked") is not True:
+        raise DomainError("receipt_invalid", "送达回证须写明领取人姓名，并确认已核验其身份证件。", status=422)
+    if relation not in RECEIPT_RELATIONS:
+        raise DomainError("receipt_invalid", f"领取人身份须为：{'、'.join(RECEIPT_RELATIONS)}。", status=422)
+    return {"collected_by": collected_by[:64], "relation": relation, "id_checked": True}
 
 
 def _withdraw_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -689,6 +772,8 @@ _DATA_VALIDATORS = {
     "approve_extension": _approve_extension_data,
     "start_special": _special_data,
     "decide": _decide_data,
+    "decide_on_the_spot": _on_the_spot_data,
+    "send_to_window": _send_to_window_data,
     "deliver": _deliver_data,
     "withdraw": _withdraw_data,
 }
@@ -715,7 +800,7 @@ def records_of(case: Case) -> list[ActionRecord]:
 
 def derive_case(case: Case, today: dt.date | None = None):
     return derive(
-        mode=case.mode,
+        mode=case.flow,
         actions=records_of(case),
         limits=limits_of(case.item_version),
         owner=(case.owner_node, case.owner_department_id),
@@ -807,6 +892,7 @@ def case_snapshot(case: Case) -> dict[str, Any]:
             "enterprise_name": case.enterprise_name,
             "agent_username": case.agent_username,
         },
+        "parties": [{"label": p.label, "name": p.name, "id_number": p.id_number} for p in case.parties.all()],
         "form_data": case.form_data,
         "facts": case.facts,
         "rules_trace": case.rules_trace,
