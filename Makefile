@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TONGBAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint bench install migrate content dispatch clean federation
+.PHONY: run test lint bench install migrate content dispatch clean federation conformance-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The Node.js packages of the protocol's second implementation (tests/conformance); without npm the
+# conformance test is skipped, except where TONGBAN_REQUIRE_SERVICES=1 makes it fail.
+CONFORMANCE_STAMP := tests/conformance/node_modules/.installed
+$(CONFORMANCE_STAMP): tests/conformance/package.json tests/conformance/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the Node.js conformance test will be skipped"; fi
+
+conformance-deps: $(CONFORMANCE_STAMP)
 
 migrate: $(STAMP)
 	$(VENV)/bin/tongban migrate --noinput
@@ -27,7 +37,7 @@ run: content
 dispatch: $(STAMP)
 	$(VENV)/bin/tongban dispatch
 
-test: $(STAMP)
+test: $(STAMP) conformance-deps
 	$(VENV)/bin/ruff check src tests tools
 	$(VENV)/bin/python -m pytest
 
