@@ -1,4 +1,5 @@
-"""Who may approve an enterprise: staff of its domicile province, with the right role, and nobody else."""
+"""Who may approve an enterprise: reviewers and approvers of the department function the content names,
+at the node of its domicile province, and nobody else."""
 
 from __future__ import annotations
 
@@ -27,24 +28,29 @@ def pending(make_account, make_enterprise) -> Enterprise:
     return make_enterprise(PENDING_CODE, agent=make_account("lina"))
 
 
-# (who, node, role, department in that node or None) -> may review?
+# (who, node, role, department region and function in that node, or None) -> may review?
 MATRIX = [
-    ("qh reviewer", "630000", StaffRole.REVIEWER, "630100", True),
-    ("qh administrator", "630000", StaffRole.ADMINISTRATOR, None, True),
-    ("qh approver", "630000", StaffRole.APPROVER, "630100", False),
-    ("qh window clerk", "630000", StaffRole.WINDOW_CLERK, "630100", False),
+    ("qh shichang reviewer", "630000", StaffRole.REVIEWER, ("630100", "shichang"), True),
+    ("qh provincial shichang reviewer", "630000", StaffRole.REVIEWER, ("630000", "shichang"), True),
+    ("qh shichang approver", "630000", StaffRole.APPROVER, ("630100", "shichang"), True),
+    ("qh renshe reviewer", "630000", StaffRole.REVIEWER, ("630100", "renshe"), False),
+    ("qh ziran approver", "630000", StaffRole.APPROVER, ("630000", "ziran"), False),
+    ("qh shichang window clerk", "630000", StaffRole.WINDOW_CLERK, ("630100", "shichang"), False),
+    ("qh shichang administrator", "630000", StaffRole.ADMINISTRATOR, ("630100", "shichang"), False),
+    ("qh administrator", "630000", StaffRole.ADMINISTRATOR, None, False),
     ("qh supervisor", "630000", StaffRole.SUPERVISOR, None, False),
-    ("sd reviewer", "370000", StaffRole.REVIEWER, "370100", False),
+    ("sd shichang reviewer", "370000", StaffRole.REVIEWER, ("370100", "shichang"), False),
+    ("sd renshe reviewer", "370000", StaffRole.REVIEWER, ("370100", "renshe"), False),
     ("sd administrator", "370000", StaffRole.ADMINISTRATOR, None, False),
     ("hub administrator", "000000", StaffRole.ADMINISTRATOR, None, False),
 ]
 
 
-@pytest.mark.parametrize(("who", "node", "role", "region", "allowed"), MATRIX, ids=[row[0] for row in MATRIX])
-def test_review_authorisation_matrix(client, geo, make_account, bind, pending, who, node, role, region, allowed):
+@pytest.mark.parametrize(("who", "node", "role", "post", "allowed"), MATRIX, ids=[row[0] for row in MATRIX])
+def test_review_authorisation_matrix(client, geo, make_account, bind, pending, who, node, role, post, allowed):
     staff = make_account("staff")
-    department = ensure_department(region, "shichang") if region else None
-    bind(staff, node, role, department=department, region=region or (node if node != "000000" else "630000"))
+    department = ensure_department(*post) if post else None
+    bind(staff, node, role, department=department, region=post[0] if post else (node if node != "000000" else "630000"))
     response = review(client, bearer(staff))
     pending.refresh_from_db()
     if allowed:
@@ -87,6 +93,57 @@ def test_platform_superuser_may_review(client, geo, make_account, pending) -> No
     admin = make_account("admin", is_superuser=True, is_staff=True)
     assert review(client, bearer(admin)).status_code == 200
     assert AuditEntry.objects.get(code="tongban.enterprise.approved").role == "administrator"
+
+
+def test_the_refusal_names_the_reviewing_department(client, geo, make_account, bind, pending) -> None:
+    staff = make_account("renshe")
+    bind(staff, "630000", StaffRole.REVIEWER, department=ensure_department("630100", "renshe"))
+    body = review(client, bearer(staff)).json()
+    assert "市场监督管理部门的审查员或审批人" in body["detail"]
+
+
+def use_review_content(monkeypatch, tmp_path, text: str) -> None:
+    from tongban.identity import enterprises
+
+    path = tmp_path / "enterprise-review.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(enterprises, "review_policy_path", lambda: path)
+
+
+def test_the_reviewing_function_is_content(client, geo, make_account, bind, pending, monkeypatch, tmp_path) -> None:
+    """Another function named in content/identity/enterprise-review.yaml takes over the review."""
+    use_review_content(monkeypatch, tmp_path, "functions: [shenpi]\nsource: 测试\n")
+    shichang = make_account("shichang")
+    bind(shichang, "630000", StaffRole.REVIEWER, department=geo["qh_shichang"])
+    shenpi = make_account("shenpi")
+    bind(shenpi, "630000", StaffRole.REVIEWER, department=ensure_department("630100", "shenpi"))
+    assert review(client, bearer(shichang)).status_code == 403
+    assert review(client, bearer(shenpi)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("functions: []\nsource: x\n", "非空"),
+        ("functions: [nosuch]\nsource: x\n", "nosuch"),
+        ("functions: [shichang]\n", "来源"),
+        ("functions: [shichang\n", "无法读取"),
+    ],
+)
+def test_broken_review_content_is_reported(monkeypatch, tmp_path, text: str, message: str) -> None:
+    from tongban.identity.enterprises import ReviewContentError, review_policy
+
+    use_review_content(monkeypatch, tmp_path, text)
+    with pytest.raises(ReviewContentError, match=message):
+        review_policy()
+
+
+def test_the_shipped_review_content_names_market_regulation() -> None:
+    from tongban.identity.enterprises import review_policy
+
+    policy = review_policy()
+    assert policy.functions == ("shichang",)
+    assert policy.source and "functions" in policy.unverified
 
 
 @pytest.fixture

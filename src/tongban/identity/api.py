@@ -1,6 +1,7 @@
-"""Identity API: tokens, the current account, enterprises and their review.
+"""Identity API: registration, tokens, the current account, real-name verification, enterprises,
+their review and their agents.
 
-Mounted at /api/v1/, so the paths below are /api/v1/auth/token, /api/v1/me, /api/v1/enterprises ….
+Mounted at /api/v1/, so the paths below are /api/v1/accounts, /api/v1/auth/token, /api/v1/me ….
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from ninja import Field, Router, Schema, Status
 
 from tongban import clock
 from tongban.audit import log as audit
-from tongban.errors import Forbidden, Unauthorized
+from tongban.errors import DomainError, Forbidden, Unauthorized
 from tongban.identity import enterprises as enterprise_service
+from tongban.identity import onboarding
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
-from tongban.identity.models import Account, Enterprise, EnterpriseAgent, RealNameLevel, StaffBinding
+from tongban.identity.models import (
+    Account,
+    Enterprise,
+    EnterpriseAgent,
+    RealNameLevel,
+    RealNameVerification,
+    StaffBinding,
+)
 from tongban.identity.tokens import issue_token, revoke_tokens
 from tongban.identity.validators import mask_id_number, mask_phone
 
@@ -79,6 +88,55 @@ class EnterpriseIn(Schema):
     name: str = Field(..., min_length=1, max_length=128, description="企业名称")
     domicile: str = Field(..., min_length=6, max_length=6, description="住所地行政区划代码（6 位）")
     legal_representative: str = Field("", max_length=64, description="法定代表人")
+    legal_representative_id_number: str = Field(
+        "",
+        max_length=32,
+        description="法定代表人公民身份号码（可选；填写后，法定代表人本人经实人核验的账号可以管理经办人）",
+    )
+
+
+class AccountIn(Schema):
+    username: str = Field(
+        ...,
+        min_length=1,
+        max_length=150,
+        description="用户名：以英文字母开头，4–32 位英文字母、数字、下划线、点或连字符",
+    )
+    name: str = Field(..., min_length=1, max_length=128, description="姓名（与身份证件一致）")
+    id_number: str = Field(..., min_length=1, max_length=32, description="公民身份号码（18 位）")
+    phone: str = Field(..., min_length=1, max_length=32, description="中国大陆手机号码（11 位）")
+    password: str = Field(..., min_length=1, max_length=128, description="密码（至少 8 位）")
+    enterprise: EnterpriseIn | None = Field(
+        None, description="同时注册的单位（可选）：本人成为其第一名经办人，单位待审核"
+    )
+
+
+class VerificationIn(Schema):
+    method: Literal["window"] = Field(..., description="核验方式：window 窗口现场核验（查验了身份证件原件）")
+    id_number: str = Field(..., min_length=1, max_length=32, description="证件上的公民身份号码")
+    name: str = Field(..., min_length=1, max_length=128, description="证件上的姓名")
+
+
+class VerificationOut(Schema):
+    username: str = Field(..., description="被核验的账号")
+    method: str = Field(..., description="核验方式代码")
+    method_label: str = Field(..., description="核验方式")
+    level_before: int = Field(..., description="核验前的实名等级代码")
+    real_name_level: int = Field(..., description="核验后的实名等级代码")
+    real_name_level_label: str = Field(..., description="核验后的实名等级")
+    node: str = Field(..., description="核验节点")
+    verified_at: dt.datetime = Field(..., description="核验时间")
+
+
+class AgentIn(Schema):
+    username: str = Field(..., min_length=1, max_length=150, description="经办人的用户名")
+    id_number: str = Field(..., min_length=1, max_length=32, description="经办人的公民身份号码（须与该账号一致）")
+
+
+class AgentOut(Schema):
+    username: str = Field(..., description="用户名")
+    name: str = Field(..., description="姓名")
+    active: bool = Field(..., description="是否有效")
 
 
 class EnterpriseOut(Schema):
@@ -88,10 +146,19 @@ class EnterpriseOut(Schema):
     domicile: str | None = Field(None, description="住所地区划代码")
     domicile_name: str = Field("", description="住所地名称")
     legal_representative: str = Field("", description="法定代表人")
+    legal_representative_id_number_masked: str = Field("", description="法定代表人公民身份号码（脱敏）")
     status: str = Field(..., description="审核状态代码：pending 待审核，approved 已通过，rejected 未通过")
     status_label: str = Field(..., description="审核状态")
+    registered_at: dt.datetime | None = Field(None, description="注册时间")
     reviewed_at: dt.datetime | None = Field(None, description="审核时间")
     review_note: str = Field("", description="审核意见")
+
+
+class EnterprisePage(Schema):
+    total: int = Field(..., description="符合条件的企业总数")
+    limit: int = Field(..., description="每页条数")
+    offset: int = Field(..., description="起始位置")
+    items: list[EnterpriseOut] = Field(..., description="企业，最新注册的在前")
 
 
 class ReviewIn(Schema):
@@ -106,6 +173,56 @@ def _invalid_credentials() -> Unauthorized:
 
 def _audit_node() -> str:
     return settings.TONGBAN_NODE or settings.TONGBAN_HUB_NODE
+
+
+@router.post("/accounts", response={201: MeOut}, summary="注册个人账号（可同时注册单位）")
+def register_account(request: HttpRequest, payload: AccountIn) -> Status[MeOut]:
+    unit = payload.enterprise
+    account = onboarding.register_account(
+        onboarding.NewAccount(
+            username=payload.username,
+            name=payload.name,
+            id_number=payload.id_number,
+            phone=payload.phone,
+            password=payload.password,
+        ),
+        None
+        if unit is None
+        else onboarding.UnitRegistration(
+            credit_code=unit.credit_code,
+            name=unit.name,
+            domicile=unit.domicile,
+            legal_representative=unit.legal_representative,
+            legal_representative_id_number=unit.legal_representative_id_number,
+        ),
+    )
+    return Status(201, _profile(account, node=None, roles=[]))
+
+
+@router.post(
+    "/accounts/{username}/real-name-verifications",
+    response={201: VerificationOut},
+    auth=token_or_session,
+    summary="窗口实名核验（提升实名等级）",
+)
+def verify_real_name(request: HttpRequest, username: str, payload: VerificationIn) -> Status[VerificationOut]:
+    verification = onboarding.verify_real_name(
+        request_actor(request), username, method=payload.method, id_number=payload.id_number, name=payload.name
+    )
+    return Status(201, _verification_out(verification))
+
+
+def _verification_out(verification: RealNameVerification) -> VerificationOut:
+    return VerificationOut(
+        username=verification.account.username,
+        method=verification.method,
+        method_label=verification.get_method_display(),
+        level_before=verification.level_before,
+        real_name_level=verification.level,
+        real_name_level_label=RealNameLevel(verification.level).label,
+        node=verification.node_id,
+        verified_at=verification.verified_at,
+    )
 
 
 @router.post("/auth/token", response=TokenOut, summary="登录并获取访问令牌")
@@ -183,7 +300,10 @@ def _agency_out(agency: EnterpriseAgent) -> AgencyOut:
 @router.get("/me", response=MeOut, auth=token_or_session, summary="当前账号")
 def me(request: HttpRequest) -> MeOut:
     actor = request_actor(request)
-    account: Account = request.auth  # type: ignore[attr-defined]
+    return _profile(request.auth, node=actor.node, roles=sorted(actor.roles))  # type: ignore[attr-defined]
+
+
+def _profile(account: Account, *, node: str | None, roles: list[str]) -> MeOut:
     bindings = (
         StaffBinding.objects.filter(account=account, active=True)
         .select_related("node", "region", "department")
@@ -201,8 +321,8 @@ def me(request: HttpRequest) -> MeOut:
         phone_masked=mask_phone(account.phone),
         real_name_level=account.real_name_level,
         real_name_level_label=RealNameLevel(account.real_name_level).label,
-        node=actor.node,
-        roles=sorted(actor.roles),
+        node=node,
+        roles=roles,
         staff_bindings=[_binding_out(binding) for binding in bindings],
         enterprises=[_agency_out(agency) for agency in agencies],
     )
@@ -216,8 +336,10 @@ def _enterprise_out(enterprise: Enterprise) -> EnterpriseOut:
         domicile=enterprise.domicile_id,
         domicile_name=enterprise.domicile.name if enterprise.domicile else "",
         legal_representative=enterprise.legal_representative,
+        legal_representative_id_number_masked=mask_id_number(enterprise.legal_representative_id_number),
         status=enterprise.status,
         status_label=enterprise.get_status_display(),
+        registered_at=enterprise.registered_at,
         reviewed_at=enterprise.reviewed_at,
         review_note=enterprise.review_note,
     )
@@ -231,8 +353,28 @@ def register_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Status[E
         name=payload.name,
         domicile_code=payload.domicile,
         legal_representative=payload.legal_representative,
+        legal_representative_id_number=payload.legal_representative_id_number,
     )
     return Status(201, _enterprise_out(enterprise))
+
+
+@router.get("/enterprises", response=EnterprisePage, auth=token_or_session, summary="可审核的企业（按审核状态）")
+def list_enterprises(
+    request: HttpRequest, status: str | None = None, limit: int = 50, offset: int = 0
+) -> EnterprisePage:
+    query = enterprise_service.reviewable(request_actor(request))
+    if status is not None:
+        if status not in Enterprise.Status.values:
+            allowed = list(Enterprise.Status.values)
+            raise DomainError(
+                "invalid_query", f"审核状态“{status}”无效，可选：{'、'.join(allowed)}。", status=422, allowed=allowed
+            )
+        query = query.filter(status=status)
+    limit = max(1, min(limit, 200))
+    offset = max(0, offset)
+    total = query.count()
+    items = [_enterprise_out(enterprise) for enterprise in query[offset : offset + limit]]
+    return EnterprisePage(total=total, limit=limit, offset=offset, items=items)
 
 
 @router.get("/enterprises/{credit_code}", response=EnterpriseOut, auth=token_or_session, summary="企业注册信息")
@@ -249,3 +391,35 @@ def review_enterprise(request: HttpRequest, credit_code: str, payload: ReviewIn)
         request_actor(request), credit_code, approve=payload.decision == "approve", note=payload.note
     )
     return _enterprise_out(enterprise)
+
+
+def _agent_out(link: EnterpriseAgent) -> AgentOut:
+    return AgentOut(
+        username=link.account.username, name=link.account.display_name or link.account.username, active=link.active
+    )
+
+
+@router.get("/enterprises/{credit_code}/agents", response=list[AgentOut], auth=token_or_session, summary="企业经办人")
+def list_agents(request: HttpRequest, credit_code: str) -> list[AgentOut]:
+    return [_agent_out(link) for link in enterprise_service.agents(request_actor(request), credit_code)]
+
+
+@router.post(
+    "/enterprises/{credit_code}/agents", response={201: AgentOut}, auth=token_or_session, summary="添加企业经办人"
+)
+def add_agent(request: HttpRequest, credit_code: str, payload: AgentIn) -> Status[AgentOut]:
+    link = enterprise_service.add_agent(
+        request_actor(request), credit_code, username=payload.username, id_number=payload.id_number
+    )
+    return Status(201, _agent_out(link))
+
+
+@router.delete(
+    "/enterprises/{credit_code}/agents/{username}",
+    response={204: None},
+    auth=token_or_session,
+    summary="移除企业经办人",
+)
+def remove_agent(request: HttpRequest, credit_code: str, username: str) -> Status[None]:
+    enterprise_service.remove_agent(request_actor(request), credit_code, username=username)
+    return Status(204, None)

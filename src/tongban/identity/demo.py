@@ -1,17 +1,23 @@
-"""Load demo accounts, staff posts and enterprises from content/demo/accounts.yaml.
+"""Load demo accounts, staff posts and enterprises from content/demo/accounts.yaml, and generate
+staff for every department that owns an item in the catalog.
 
-Idempotent: the YAML is the truth for the accounts it names. Running again updates them, restores
-their posts, and leaves the password (and so their outstanding tokens) alone if it is unchanged.
+Idempotent: the YAML is the truth for the accounts it names, the catalog for the generated ones.
+Running again updates them, restores their posts, and leaves the password (and so their outstanding
+tokens) alone if it is unchanged. Every demo account shares one password hash, computed once: the
+hasher is deliberately slow, and thousands of generated accounts must not pay for it each.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
@@ -21,6 +27,16 @@ from tongban.errors import DomainError
 from tongban.identity.models import Account, Enterprise, EnterpriseAgent, RealNameLevel, StaffBinding, StaffRole
 from tongban.identity.validators import validate_citizen_id, validate_credit_code
 from tongban.regions.models import Department, Node, Region
+
+# Generated usernames start with the node code, which a self-registered username never does.
+STAFF_USERNAME = "{node}-{function}-{region}-{role}"
+ADMINISTRATOR_USERNAME = "{node}-administrator"
+GENERATED_PATTERN = r"^[0-9]{6}-"
+GENERATED_ROLES = (StaffRole.REVIEWER, StaffRole.APPROVER)
+GENERATED_LEVELS = (Region.Level.PROVINCE, Region.Level.PREFECTURE)
+BATCH = 500
+
+T = TypeVar("T")
 
 
 class DemoError(Exception):
@@ -33,6 +49,70 @@ class DemoLogin:
     name: str
     posts: tuple[str, ...]
     note: str
+
+
+@dataclass(frozen=True)
+class GeneratedPost:
+    """One generated staff member and their only post."""
+
+    username: str
+    name: str
+    node: str
+    region: str
+    department: int | None
+    role: str
+
+
+@dataclass(frozen=True)
+class DemoLoaded:
+    logins: list[DemoLogin]
+    generated: list[GeneratedPost]
+    password: str
+
+
+class Passwords:
+    """The demo password, hashed once and shared; each distinct stored hash is checked once."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self._verdicts: dict[str, bool] = {}
+        self._shared: str | None = None
+
+    def matches(self, encoded: str) -> bool:
+        if encoded not in self._verdicts:
+            self._verdicts[encoded] = bool(encoded) and check_password(self.password, encoded)
+        return self._verdicts[encoded]
+
+    def prefer(self, encodings: Iterable[str]) -> None:
+        """Reuse the most common stored hash that is still right, so a rerun hashes nothing."""
+        for encoded, _ in Counter(encodings).most_common():
+            if self.matches(encoded):
+                self._shared = encoded
+                return
+
+    @property
+    def shared(self) -> str:
+        if self._shared is None:
+            self._shared = make_password(self.password)
+        return self._shared
+
+    def settle(self, account: Account) -> bool:
+        """Give the account the shared hash; True when that changed anything.
+
+        A hash of the same password is only rewritten; a different password is replaced, and
+        that revokes the account's tokens as any password change does.
+        """
+        if account.password == self.shared:
+            return False
+        if account.pk is not None and not self.matches(account.password):
+            account.token_version += 1
+        account.password = self.shared
+        return True
+
+
+def _chunks(items: list[T], size: int = BATCH) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def default_path() -> Path:
@@ -80,7 +160,7 @@ def _node(code: Any, username: str) -> Node:
     return node
 
 
-def _upsert_account(entry: dict[str, Any], password: str) -> Account:
+def _upsert_account(entry: dict[str, Any], passwords: Passwords) -> Account:
     username = str(entry["username"])
     id_number = str(entry.get("id_number") or "")
     try:
@@ -104,9 +184,8 @@ def _upsert_account(entry: dict[str, Any], password: str) -> Account:
         },
     )
     # Re-setting an unchanged password would revoke every token the demo user holds.
-    if not account.has_usable_password() or not account.check_password(password):
-        account.set_password(password)
-        account.save()
+    if passwords.settle(account):
+        account.save(update_fields=["password", "token_version"])
     return account
 
 
@@ -150,16 +229,25 @@ def _upsert_enterprise(entry: dict[str, Any], accounts: dict[str, Account]) -> E
         raise DemoError(f"{entry['name']}：审核状态 {status} 无效。")
     agents = [_account(accounts, str(username), entry["name"]) for username in entry.get("agents", [])]
     reviewer = _account(accounts, str(entry["reviewed_by"]), entry["name"]) if entry.get("reviewed_by") else None
+    representative = str(entry.get("legal_representative_id_number") or "")
+    try:
+        representative = validate_citizen_id(representative) if representative else ""
+    except DomainError as error:
+        raise DemoError(f"{entry['name']}：法定代表人{error.detail}") from None
     enterprise, _ = Enterprise.objects.update_or_create(
         credit_code=code,
         defaults={
             "name": str(entry["name"]),
             "domicile": _region(entry["domicile"], str(entry["name"])),
             "legal_representative": str(entry.get("legal_representative", "")),
+            "legal_representative_id_number": representative,
             "status": status,
             "registered_by": agents[0] if agents else None,
         },
     )
+    if enterprise.registered_at is None:
+        enterprise.registered_at = clock.now()
+        enterprise.save(update_fields=["registered_at"])
     _record_review(enterprise, reviewer)
     for agent in agents:
         EnterpriseAgent.objects.update_or_create(enterprise=enterprise, account=agent, defaults={"active": True})
@@ -192,21 +280,135 @@ def read_demo_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _owned_functions() -> set[tuple[str, str]]:
+    """(node, department function) for every item a node's coverage names: the owner's and its legs'."""
+    from tongban.catalog.models import Coverage, Item, Leg
+
+    functions: dict[str, set[str]] = {code: {f} for code, f in Item.objects.values_list("code", "department_function")}
+    for item, function in Leg.objects.values_list("item_version__item_id", "department_function").distinct():
+        functions.setdefault(item, set()).add(function)
+    covered = Coverage.objects.values_list("item_id", "node_id").distinct()
+    return {(node, function) for item, node in covered for function in functions.get(item, ())}
+
+
+def generated_posts(only_node: str | None = None) -> list[GeneratedPost]:
+    """A reviewer and an approver for every province- and prefecture-level department of a function
+    that owns an item covered at its node, and an administrator for every provincial node."""
+    owned = _owned_functions()
+    departments = Department.objects.filter(region__level__in=GENERATED_LEVELS).order_by(
+        "node_id", "function", "region"
+    )
+    nodes = Node.objects.filter(active=True, is_hub=False, region__isnull=False).order_by("code")
+    if only_node:
+        departments, nodes = departments.filter(node_id=only_node), nodes.filter(code=only_node)
+    posts = [
+        GeneratedPost(
+            username=STAFF_USERNAME.format(
+                node=department.node_id, function=department.function, region=department.region_id, role=role
+            ),
+            name=f"{department.name}{StaffRole(role).label}",
+            node=department.node_id,
+            region=department.region_id,
+            department=department.pk,
+            role=role,
+        )
+        for department in departments
+        if (department.node_id, department.function) in owned
+        for role in GENERATED_ROLES
+    ]
+    posts += [
+        GeneratedPost(
+            username=ADMINISTRATOR_USERNAME.format(node=node.code),
+            name=f"{node.name}管理员",
+            node=node.code,
+            region=str(node.region_id),
+            department=None,
+            role=StaffRole.ADMINISTRATOR,
+        )
+        for node in nodes
+    ]
+    return posts
+
+
+def _sync_generated_accounts(posts: list[GeneratedPost], passwords: Passwords) -> dict[str, int]:
+    """Create or correct the generated accounts in bulk; return username → id."""
+    existing = {a.username: a for a in Account.objects.filter(username__regex=GENERATED_PATTERN)}
+    passwords.prefer(a.password for a in existing.values())
+    created: list[Account] = []
+    changed: list[Account] = []
+    for post in posts:
+        account = existing.get(post.username)
+        if account is None:
+            created.append(Account(username=post.username, display_name=post.name, date_joined=clock.now()))
+            passwords.settle(created[-1])
+            continue
+        before = (account.display_name, account.is_active, account.is_staff, account.is_superuser)
+        account.display_name, account.is_active, account.is_staff, account.is_superuser = post.name, True, False, False
+        if passwords.settle(account) | (before != (post.name, True, False, False)):
+            changed.append(account)
+    Account.objects.bulk_create(created, batch_size=BATCH)
+    fields = ["display_name", "is_active", "is_staff", "is_superuser", "password", "token_version"]
+    Account.objects.bulk_update(changed, fields, batch_size=BATCH)
+    return dict(Account.objects.filter(username__regex=GENERATED_PATTERN).values_list("username", "pk"))
+
+
+def _sync_generated_posts(posts: list[GeneratedPost], ids: dict[str, int]) -> None:
+    """Exactly one active post per generated account; posts of accounts no longer generated end."""
+    bindings = StaffBinding.objects.filter(account__username__regex=GENERATED_PATTERN)
+    existing = {(b.account_id, b.node_id, b.department_id, b.role): b for b in bindings}
+    kept: set[int] = set()
+    created: list[StaffBinding] = []
+    changed: list[StaffBinding] = []
+    for post in posts:
+        binding = existing.get((ids[post.username], post.node, post.department, post.role))
+        if binding is None:
+            created.append(
+                StaffBinding(
+                    account_id=ids[post.username],
+                    node_id=post.node,
+                    region_id=post.region,
+                    department_id=post.department,
+                    role=post.role,
+                )
+            )
+            continue
+        kept.add(binding.pk)
+        if (binding.region_id, binding.active, binding.is_cross_province_window) != (post.region, True, False):
+            binding.region_id, binding.active, binding.is_cross_province_window = post.region, True, False
+            changed.append(binding)
+    StaffBinding.objects.bulk_create(created, batch_size=BATCH)
+    StaffBinding.objects.bulk_update(changed, ["region", "active", "is_cross_province_window"], batch_size=BATCH)
+    ended = [b.pk for b in existing.values() if b.pk not in kept and b.active]
+    for chunk in _chunks(ended):
+        StaffBinding.objects.filter(pk__in=chunk).update(active=False)
+
+
 @transaction.atomic
-def load_demo(path: Path | None = None) -> list[DemoLogin]:
-    """Create or update every demo account, post and enterprise; return the logins for display."""
+def load_demo(path: Path | None = None, *, generate: bool = True) -> DemoLoaded:
+    """Create or update every demo account, post and enterprise; return what to show.
+
+    With `generate=False` only the accounts the YAML names are loaded (generated ones are left as
+    they are).
+    """
     data = read_demo_file(path or default_path())
-    password = str(data["password"])
+    passwords = Passwords(str(data["password"]))
+    names = [str(entry["username"]) for entry in data["accounts"]]
+    passwords.prefer(Account.objects.filter(username__in=names).values_list("password", flat=True))
     accounts: dict[str, Account] = {}
     logins: list[DemoLogin] = []
     for entry in data["accounts"]:
-        account = _upsert_account(entry, password)
+        account = _upsert_account(entry, passwords)
         accounts[account.username] = account
         posts = _sync_posts(account, entry.get("posts") or [])
         if account.is_superuser:
             posts = ["平台超级管理员", *posts]
         logins.append(DemoLogin(account.username, account.display_name, tuple(posts), str(entry.get("note", ""))))
     enterprises = [_upsert_enterprise(entry, accounts) for entry in data.get("enterprises") or []]
+    generated: list[GeneratedPost] = []
+    if generate:
+        # A node's own database (TONGBAN_NODE) serves only that node's staff.
+        generated = generated_posts(settings.TONGBAN_NODE or None)
+        _sync_generated_posts(generated, _sync_generated_accounts(generated, passwords))
     audit.record(
         "tongban.identity.demo_loaded",
         node=settings.TONGBAN_NODE or settings.TONGBAN_HUB_NODE,
@@ -214,6 +416,6 @@ def load_demo(path: Path | None = None) -> list[DemoLogin]:
         object_id="accounts",
         actor="system",
         role="system",
-        data={"accounts": len(accounts), "enterprises": len(enterprises)},
+        data={"accounts": len(accounts), "generated": len(generated), "enterprises": len(enterprises)},
     )
-    return logins
+    return DemoLoaded(logins=logins, generated=generated, password=passwords.password)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 
 
 class RealNameLevel(models.IntegerChoices):
@@ -31,6 +32,10 @@ class Account(AbstractUser):
     class Meta:
         verbose_name = "账号"
         verbose_name_plural = "账号"
+        # One person, one account: an ID number belongs to at most one account.
+        constraints = [
+            models.UniqueConstraint(fields=["id_number"], condition=~Q(id_number=""), name="uniq_account_id_number")
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -61,10 +66,13 @@ class Enterprise(models.Model):
         "regions.Region", verbose_name="住所地", null=True, blank=True, on_delete=models.PROTECT
     )
     legal_representative = models.CharField("法定代表人", max_length=64, blank=True)
+    # With it the legal representative's own (verified) account may manage the agents.
+    legal_representative_id_number = models.CharField("法定代表人公民身份号码", max_length=18, blank=True)
     status = models.CharField("审核状态", max_length=16, choices=Status.choices, default=Status.PENDING)
     registered_by = models.ForeignKey(
         Account, verbose_name="注册人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    registered_at = models.DateTimeField("注册时间", null=True, blank=True)
     reviewed_by = models.ForeignKey(
         Account, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -90,6 +98,41 @@ class EnterpriseAgent(models.Model):
         verbose_name = "企业经办人"
         verbose_name_plural = "企业经办人"
         constraints = [models.UniqueConstraint(fields=["enterprise", "account"], name="uniq_enterprise_agent")]
+
+
+class VerificationMethod(models.TextChoices):
+    """How a person's identity was checked; each method raises the account to its level (METHOD_LEVELS)."""
+
+    WINDOW = "window", "窗口现场核验"
+
+
+# Licence-based verification (电子证照) will add a method here, at L3, with its own check.
+METHOD_LEVELS = {VerificationMethod.WINDOW: RealNameLevel.IN_PERSON}
+
+
+class RealNameVerification(models.Model):
+    """One verification of an account holder's identity, kept as the record behind the level."""
+
+    account = models.ForeignKey(
+        Account, verbose_name="账号", on_delete=models.CASCADE, related_name="real_name_verifications"
+    )
+    method = models.CharField("核验方式", max_length=16, choices=VerificationMethod.choices)
+    level_before = models.PositiveSmallIntegerField("核验前实名等级", choices=RealNameLevel.choices)
+    level = models.PositiveSmallIntegerField("核验后实名等级", choices=RealNameLevel.choices)
+    verified_by = models.ForeignKey(Account, verbose_name="核验人", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("regions.Node", verbose_name="节点", on_delete=models.PROTECT)
+    department = models.ForeignKey(
+        "regions.Department", verbose_name="部门", null=True, blank=True, on_delete=models.PROTECT
+    )
+    verified_at = models.DateTimeField("核验时间")
+
+    class Meta:
+        verbose_name = "实名核验记录"
+        verbose_name_plural = "实名核验记录"
+        ordering = ["-verified_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.get_method_display()}"
 
 
 class StaffRole(models.TextChoices):
