@@ -11,11 +11,12 @@ from ninja import Field, Router, Schema, Status
 
 from tongban.cases import views
 from tongban.cases.lifecycle import TERMINAL
-from tongban.cases.models import Case
+from tongban.cases.models import Case, CaseStatus, Warning
 from tongban.cases.numbering import is_well_formed
-from tongban.cases.policy import find_visible_case, visible_cases
+from tongban.cases.policy import find_visible_case, unassigned_cases, visible_cases
 from tongban.cases.services import ApplicantInput, add_material, create_case, do_action, do_supplement
-from tongban.errors import DomainError, NotFound
+from tongban.catalog.models import Mode
+from tongban.errors import DomainError, Forbidden, NotFound
 from tongban.exchange import exchanges
 from tongban.exchange.models import Exchange
 from tongban.identity.actors import request_actor
@@ -70,6 +71,28 @@ def create(request: HttpRequest, body: CaseCreateIn):
     return Status(201, views.detail(case, actor))
 
 
+QUEUES = {"mine": "本人所在部门正在办理的办件", "unassigned": "本节点无人办理的办件（部门尚无工作人员）"}
+
+
+def _check_filter(name: str, label: str, value: str, allowed: dict[str, str]) -> None:
+    """An unknown filter value is a mistake, not an empty list: say which values exist."""
+    if value and value not in allowed:
+        shown = "、".join(f"{code}（{text}）" for code, text in allowed.items())
+        raise DomainError(
+            "invalid_filter",
+            f"{label}“{value}”无效，可选值：{shown}。",
+            status=422,
+            errors=[{"field": name, "code": "invalid_choice", "message": f"可选值：{shown}", "allowed": list(allowed)}],
+        )
+
+
+def _queue(value: str) -> str:
+    # `queue=true` predates the named queues and means the caller's own work queue.
+    value = {"true": "mine", "1": "mine", "false": "", "0": ""}.get(value.strip().lower(), value.strip())
+    _check_filter("queue", "队列", value, QUEUES)
+    return value
+
+
 @router.get("", response=dict, summary="我的办件或工作队列")
 def list_cases(
     request: HttpRequest,
@@ -77,11 +100,15 @@ def list_cases(
     mode: str = "",
     item: str = "",
     warning: str = "",
-    queue: bool = False,
+    queue: str = "",
     limit: int = 50,
     offset: int = 0,
 ):
     actor = request_actor(request)
+    _check_filter("status", "办件状态", status, dict(CaseStatus.choices))
+    _check_filter("mode", "办理模式", mode, dict(Mode.choices))
+    _check_filter("warning", "预警", warning, {k: v for k, v in Warning.choices if k})
+    chosen_queue = _queue(queue)
     cases = visible_cases(actor).select_related("item")
     if status:
         cases = cases.filter(status=status)
@@ -91,17 +118,21 @@ def list_cases(
         cases = cases.filter(item_id=item)
     if warning:
         cases = cases.filter(warning=warning)
-    if queue:
+    if chosen_queue == "mine":
         # The work queue: cases now being processed at the caller's node by one of their departments.
         departments = [b.department_id for b in actor.bindings if b.department_id]
         cases = cases.filter(processing_node=actor.node, processing_department_id__in=departments).exclude(
             status__in=TERMINAL
         )
+    elif chosen_queue == "unassigned":
+        if not actor.has_role("administrator"):
+            raise Forbidden("administrator_required", "只有本节点的管理员可以查看无人办理的办件队列。")
+        cases = unassigned_cases(cases)
     limit = max(1, min(limit, 200))
     offset = max(0, offset)
     total = cases.count()
     rows = cases.order_by("-received_at", "-id")[offset : offset + limit]
-    return {"total": total, "limit": limit, "offset": offset, "items": [views.summary(c) for c in rows]}
+    return {"total": total, "limit": limit, "offset": offset, "items": [views.summary(c, actor) for c in rows]}
 
 
 @router.get("/{case_no}", response=dict, summary="办件详情：状态、期限与全程时间线")

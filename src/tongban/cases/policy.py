@@ -9,14 +9,23 @@ their node's. Every case query in the API goes through `visible_cases`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from tongban.cases.lifecycle import ACTION_LABELS, ACTION_RULES, APPLICANT, OWNER_POWERS, SYSTEM, next_status
+from tongban.cases.lifecycle import (
+    ACTION_LABELS,
+    ACTION_RULES,
+    APPLICANT,
+    OWNER_POWERS,
+    SYSTEM,
+    TERMINAL,
+    next_status,
+)
 from tongban.cases.models import Case
 from tongban.errors import Conflict, DomainError, Forbidden, NotFound
 from tongban.identity.actors import Actor
-from tongban.identity.models import RealNameLevel
+from tongban.identity.models import RealNameLevel, StaffBinding
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,34 @@ def is_verified_person(actor: Actor) -> bool:
     return account is not None and bool(account.id_number) and account.real_name_level >= PARTY_MIN_LEVEL
 
 
+def is_party(actor: Actor, case: Case) -> bool:
+    return is_verified_person(actor) and case.parties.filter(id_number=actor.account.id_number).exists()
+
+
+# The posts that work a case where it is held; a department with none of them has nobody to do it.
+HANDLER_ROLES = ("window_clerk", "reviewer", "approver")
+
+
+def _staffed(node: Any, department: Any) -> Exists:
+    return Exists(
+        StaffBinding.objects.filter(node_id=node, department_id=department, active=True, role__in=HANDLER_ROLES)
+    )
+
+
+def unassigned_cases(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Open cases held at their node by a department nobody there is posted to (the administrators' queue)."""
+    held_here = cases.filter(processing_node=F("node")).exclude(status__in=(*TERMINAL, "draft"))
+    return held_here.filter(~_staffed(OuterRef("node"), OuterRef("processing_department_id")))
+
+
+def is_unassigned(case: Case) -> bool:
+    if case.processing_node != case.node or case.status in TERMINAL or case.status == "draft":
+        return False
+    return not StaffBinding.objects.filter(
+        node_id=case.node, department_id=case.processing_department_id, active=True, role__in=HANDLER_ROLES
+    ).exists()
+
+
 def visible_cases(actor: Actor) -> QuerySet[Case]:
     """The cases this actor may see at the node the request acts at."""
     cases = Case.objects.all()
@@ -66,8 +103,6 @@ def visible_cases(actor: Actor) -> QuerySet[Case]:
         own |= Q(parties__id_number=actor.account.id_number)
     if actor.node is None:
         # An applicant without a node context sees the copies kept where they applied.
-        from django.db.models import F
-
         return cases.filter(own, node=F("submitted_node")).distinct()
     cases = cases.filter(node=actor.node)
     allowed = own
@@ -84,8 +119,11 @@ def _staff_scope(binding) -> Q:
         return Q(handler_departments=binding.department_id) if binding.department_id else Q(pk__in=[])
     if role == "supervisor":
         prefix = _region_prefix(binding.region_id)
-        scope = Q(owner_department__region__code__startswith=prefix) | Q(
-            submitted_department__region__code__startswith=prefix
+        # Every case a department of the region handled: as owner, as the accepting window, or one leg.
+        scope = (
+            Q(owner_department__region__code__startswith=prefix)
+            | Q(submitted_department__region__code__startswith=prefix)
+            | Q(handler_departments__region__code__startswith=prefix)
         )
         if binding.region_id.endswith("0000"):
             # A provincial supervisor also follows what applicants submitted online at their platform.

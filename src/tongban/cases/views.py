@@ -12,16 +12,17 @@ from typing import Any
 
 from tongban.audit.log import record as audit
 from tongban.audit.models import AuditEntry
-from tongban.cases.lifecycle import ACTION_LABELS, STATUS_LABELS
+from tongban.cases.lifecycle import ACTION_LABELS, FLOW_LABELS, STATUS_LABELS
 from tongban.cases.models import Case, Warning
-from tongban.cases.policy import allowed_actions
+from tongban.cases.policy import allowed_actions, is_applicant, is_party, is_unassigned
 from tongban.cases.services import masked_applicant_id
 from tongban.catalog.models import Mode
+from tongban.catalog.spec import PERSONAL_FIELD_TYPES
 from tongban.clock import CHINA_TZ
 from tongban.exchange.models import Exchange
 from tongban.identity.actors import Actor
 from tongban.identity.models import StaffRole
-from tongban.identity.validators import mask_id_number, mask_phone
+from tongban.masking import mask_field, mask_text
 from tongban.regions.models import Department, Node
 
 ROLE_LABELS = {**dict(StaffRole.choices), "applicant": "申请人", "system": "系统"}
@@ -62,7 +63,15 @@ def _handles(actor: Actor, case: Case) -> bool:
     )
 
 
-def summary(case: Case) -> dict[str, Any]:
+def reveals_names(actor: Actor, case: Case) -> bool:
+    """Names in full for the case's handlers, its applicant and its parties; masked for everyone else."""
+    return _handles(actor, case) or is_applicant(actor, case) or is_party(actor, case)
+
+
+def summary(case: Case, actor: Actor | None = None) -> dict[str, Any]:
+    reveal = actor is not None and reveals_names(actor, case)
+    # An enterprise's name is not personal data; a person's is.
+    name = case.enterprise_name or (case.applicant_name if reveal else mask_text(case.applicant_name))
     return {
         "case_no": case.case_no,
         "node": case.node,
@@ -70,9 +79,11 @@ def summary(case: Case) -> dict[str, Any]:
         "item_name": case.item.name,
         "mode": case.mode,
         "mode_label": MODE_LABELS.get(case.mode, case.mode),
+        "flow": case.flow,
+        "flow_label": FLOW_LABELS.get(case.flow, case.flow),
         "status": case.status,
         "status_label": STATUS_LABELS.get(case.status, case.status),
-        "applicant_name": case.enterprise_name or case.applicant_name,
+        "applicant_name": name,
         "applicant_id_number": masked_applicant_id(case),
         "submitted_node": case.submitted_node,
         "owner_node": case.owner_node,
@@ -82,6 +93,7 @@ def summary(case: Case) -> dict[str, Any]:
         "due_provisional": case.due_provisional,
         "warning": case.warning,
         "warning_label": WARNING_LABELS.get(case.warning, ""),
+        "unassigned": is_unassigned(case),
     }
 
 
@@ -97,17 +109,26 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
             data={"field": "applicant_id_number"},
         )
     names = dict(case.item_version.materials.values_list("code", "name"))
+    reveal = reveals_names(actor, case)
     return {
-        **summary(case),
+        **summary(case, actor),
         "item": {"code": case.item_id, "name": case.item.name, "version": case.item_version.version},
         "rules_date": case.rules_date.isoformat(),
         "outcome": case.outcome,
         "applicant": {
-            "name": case.applicant_name,
+            "name": case.applicant_name if reveal else mask_text(case.applicant_name),
             "id_number": case.applicant_id_number if full_id else masked_applicant_id(case),
             "enterprise_credit_code": case.enterprise_credit_code,
             "enterprise_name": case.enterprise_name,
         },
+        "parties": [
+            {
+                "label": party.label,
+                "name": party.name if reveal else mask_text(party.name),
+                "id_number": party.id_number if full_id else mask_field("id_number", party.id_number),
+            }
+            for party in case.parties.all()
+        ],
         "jurisdiction": {
             "submitted": {**_place(case.submitted_node, case.submitted_department_id), "by": case.submitted_by},
             "owner": _place(case.owner_node, case.owner_department_id),
@@ -158,23 +179,30 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
         ],
         "notices": _notices(case),
         "exchanges": _exchanges(case),
-        # 补正 is completed by sending the supplements, not as an action of its own.
-        "allowed_actions": [
-            {"action": a, "label": ACTION_LABELS[a]} for a in allowed_actions(actor, case) if a != "complete_correction"
-        ],
+        "allowed_actions": [_offered(case, action) for action in allowed_actions(actor, case)],
     }
+
+
+def _offered(case: Case, action: str) -> dict[str, Any]:
+    if action == "complete_correction":
+        # 补正 is completed by sending the supplements the notice lists, not through /actions.
+        return {"action": action, "label": "提交补正材料", "path": f"/api/v1/cases/{case.case_no}/supplements"}
+    return {"action": action, "label": ACTION_LABELS[action]}
 
 
 def _form_data(case: Case, handler: bool) -> dict[str, Any]:
-    """The form as filed: whole for its handlers; ID and phone numbers masked for everyone else."""
+    """The form as filed: whole for its handlers; every personal field masked for everyone else."""
     if handler:
         return case.form_data
-    maskers = {"id_number": mask_id_number, "phone": mask_phone}
-    kinds = {f["name"]: f.get("type") for f in case.item_version.form_fields}
+    personal = {f["name"]: f["type"] for f in case.item_version.form_fields if is_personal(f)}
     return {
-        name: maskers[kinds[name]](value) if kinds.get(name) in maskers and isinstance(value, str) and value else value
+        name: mask_field(personal[name], value) if name in personal and isinstance(value, str) and value else value
         for name, value in case.form_data.items()
     }
+
+
+def is_personal(field: dict[str, Any]) -> bool:
+    return bool(field.get("personal")) or field.get("type") in PERSONAL_FIELD_TYPES
 
 
 def _notices(case: Case) -> list[dict[str, Any]]:
