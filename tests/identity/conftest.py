@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import pytest
@@ -80,6 +82,37 @@ def make_enterprise(geo: dict[str, Any]) -> Callable[..., Enterprise]:
     return make
 
 
+@cache
+def _operations() -> list[tuple[re.Pattern[str], str, dict[str, Any]]]:
+    from tongban.api import api
+
+    return [
+        (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"), method, operation)
+        for template, item in api.get_openapi_schema()["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+class ContractClient(Client):
+    """A test client that fails a test when the API answers a problem its OpenAPI operation does not declare."""
+
+    def request(self, **request: Any) -> Any:
+        response = super().request(**request)
+        if response["Content-Type"].startswith("application/problem+json"):
+            from tongban.problems import declared_codes
+
+            method, path = request["REQUEST_METHOD"].lower(), request["PATH_INFO"]
+            operations = [op for pattern, m, op in _operations() if m == method and pattern.match(path)]
+            code = response.json()["code"]
+            if not operations and code == "not_found":  # no endpoint at all
+                return response
+            [operation] = operations
+            assert code in declared_codes(operation).get(response.status_code, set()), (
+                f"{method} {path}: {response.status_code} {code} is not declared in the OpenAPI document"
+            )
+        return response
+
+
 @pytest.fixture
 def client() -> Client:
-    return Client()
+    return ContractClient()

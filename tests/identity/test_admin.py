@@ -28,10 +28,42 @@ def admin_client_(make_account) -> Client:
         "/admin/identity/enterpriseagent/",
         "/admin/identity/staffbinding/",
         "/admin/identity/account/add/",
+        "/admin/identity/realnameverification/",
     ],
 )
 def test_admin_pages_render(admin_client_, geo, url: str) -> None:
     assert admin_client_.get(url).status_code == 200
+
+
+# Sentences Django itself leaves untranslated on these pages, and the default object names.
+ENGLISH = [
+    "After you’ve created a user",
+    "If disabled, the current password",
+    "EnterpriseAgent object",
+    "Whether the user",
+]
+
+
+def test_identity_pages_say_nothing_in_english(admin_client_, make_account, make_enterprise) -> None:
+    lina = make_account("lina")
+    enterprise = make_enterprise(PENDING_CODE, agent=lina)
+    agent = enterprise.agents.get()
+    pages = [
+        "/admin/identity/account/add/",
+        f"/admin/identity/account/{lina.pk}/change/",
+        f"/admin/identity/account/{lina.pk}/password/",
+        f"/admin/identity/enterprise/{enterprise.pk}/change/",
+        "/admin/identity/enterpriseagent/",
+        f"/admin/identity/enterpriseagent/{agent.pk}/change/",
+    ]
+    for url in pages:
+        page = admin_client_.get(url).content.decode()
+        assert not [text for text in ENGLISH if text in page], url
+    assert "lina · 企业5C5L" in admin_client_.get("/admin/identity/enterpriseagent/").content.decode()
+
+
+def test_real_name_verifications_are_read_only(admin_client_) -> None:
+    assert admin_client_.get("/admin/identity/realnameverification/add/").status_code == 403
 
 
 def test_account_list_masks_id_numbers(admin_client_, make_account) -> None:

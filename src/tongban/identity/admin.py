@@ -1,19 +1,20 @@
-"""Admin pages for accounts, enterprises, agents and staff posts."""
+"""Admin pages for accounts, enterprises, agents, staff posts and real-name verifications (in Chinese)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from tongban.admin_base import ReadOnlyAdmin
 from tongban.errors import DomainError
 from tongban.identity.actors import actor_for_account, resolve_node
 from tongban.identity.enterprises import review_enterprise
-from tongban.identity.models import Account, Enterprise, EnterpriseAgent, StaffBinding
+from tongban.identity.models import Account, Enterprise, EnterpriseAgent, RealNameVerification, StaffBinding
 from tongban.identity.validators import mask_id_number, validate_citizen_id, validate_credit_code
 
 
@@ -36,6 +37,15 @@ class AccountCreationForm(UserCreationForm):
         return _clean_id_number(self.cleaned_data.get("id_number", ""))
 
 
+class AccountPasswordChangeForm(AdminPasswordChangeForm):
+    # Django's own wording of this warning is not in its Chinese catalogue.
+    usable_password_help_text = (
+        "是否允许该用户以密码登录。停用后，仍可通过其他认证方式（如统一身份认证）登录。"
+        '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+        "停用后，该用户现有的密码将失效。</li></ul>"
+    )
+
+
 class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
@@ -52,6 +62,8 @@ class EnterpriseForm(forms.ModelForm):
 class AccountAdmin(UserAdmin):
     form = AccountChangeForm
     add_form = AccountCreationForm
+    change_password_form = AccountPasswordChangeForm
+    add_form_template = "admin/identity/account/add_form.html"
     list_display = ("username", "display_name", "masked_id_number", "real_name_level", "is_active", "is_staff")
     list_filter = ("real_name_level", "is_active", "is_staff", "is_superuser")
     search_fields = ("username", "display_name", "phone")
@@ -81,10 +93,10 @@ class EnterpriseAgentInline(admin.TabularInline):
 @admin.register(Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
     form = EnterpriseForm
-    list_display = ("credit_code", "name", "domicile", "legal_representative", "status", "reviewed_at")
+    list_display = ("credit_code", "name", "domicile", "legal_representative", "status", "registered_at", "reviewed_at")
     list_filter = ("status",)
     search_fields = ("credit_code", "name")
-    readonly_fields = ("status", "registered_by", "reviewed_by", "reviewed_at", "review_note")
+    readonly_fields = ("status", "registered_by", "registered_at", "reviewed_by", "reviewed_at", "review_note")
     inlines = (EnterpriseAgentInline,)
     actions = ("approve_selected", "reject_selected")
 
@@ -125,3 +137,10 @@ class StaffBindingAdmin(admin.ModelAdmin):
     search_fields = ("account__username", "account__display_name", "department__name")
     autocomplete_fields = ("account",)
     raw_id_fields = ("region", "department")
+
+
+@admin.register(RealNameVerification)
+class RealNameVerificationAdmin(ReadOnlyAdmin):
+    list_display = ("account", "method", "level_before", "level", "verified_by", "node", "department", "verified_at")
+    list_filter = ("method", "level", "node")
+    search_fields = ("account__username", "account__display_name", "verified_by__username")

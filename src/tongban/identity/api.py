@@ -33,8 +33,29 @@ from tongban.identity.models import (
 )
 from tongban.identity.tokens import issue_token, revoke_tokens
 from tongban.identity.validators import mask_id_number, mask_phone
+from tongban.problems import problems
 
 router = Router(tags=["统一身份认证"])
+
+# The codes each operation raises itself; the login, node and validation codes are added to all.
+ID_NUMBER = {"invalid_id_number": "公民身份号码格式、地址码、出生日期或校验码不正确"}
+CREDIT_CODE = {"invalid_credit_code": "统一社会信用代码格式或校验码不正确"}
+ENTERPRISE_FIELDS = {
+    **CREDIT_CODE,
+    "enterprise_name_required": "未填写企业名称",
+    "unknown_region": "住所地区划代码不存在",
+    **ID_NUMBER,
+}
+ENTERPRISE_EXISTS = {"enterprise_exists": "该统一社会信用代码的企业已在平台注册"}
+ENTERPRISE_NOT_FOUND = {"enterprise_not_found": "该统一社会信用代码的企业尚未在平台注册"}
+NOT_AUTHORIZED = {"not_authorized": "无权查看、审核或管理该企业"}
+AGENT_ERRORS = {
+    400: {**CREDIT_CODE, **ID_NUMBER},
+    403: NOT_AUTHORIZED,
+    404: {**ENTERPRISE_NOT_FOUND, "account_not_found": "没有用户名与公民身份号码相符的有效账号"},
+    409: {"enterprise_not_approved": "企业尚未审核通过", "agent_exists": "该账号已是企业经办人"},
+    422: {"agent_real_name_required": "该账号尚未实名认证"},
+}
 
 
 class TokenIn(Schema):
@@ -175,7 +196,28 @@ def _audit_node() -> str:
     return settings.TONGBAN_NODE or settings.TONGBAN_HUB_NODE
 
 
-@router.post("/accounts", response={201: MeOut}, summary="注册个人账号（可同时注册单位）")
+@router.post(
+    "/accounts",
+    response={201: MeOut},
+    summary="注册个人账号（可同时注册单位）",
+    openapi_extra=problems(
+        {
+            400: {
+                "invalid_username": "用户名不符合要求",
+                "invalid_name": "姓名不符合要求",
+                **ID_NUMBER,
+                "invalid_phone": "不是中国大陆手机号码",
+                "weak_password": "密码不符合要求",
+                **ENTERPRISE_FIELDS,
+            },
+            409: {
+                "username_taken": "用户名已被使用",
+                "id_number_registered": "该公民身份号码已注册账号",
+                **ENTERPRISE_EXISTS,
+            },
+        }
+    ),
+)
 def register_account(request: HttpRequest, payload: AccountIn) -> Status[MeOut]:
     unit = payload.enterprise
     account = onboarding.register_account(
@@ -204,6 +246,14 @@ def register_account(request: HttpRequest, payload: AccountIn) -> Status[MeOut]:
     response={201: VerificationOut},
     auth=token_or_session,
     summary="窗口实名核验（提升实名等级）",
+    openapi_extra=problems(
+        {
+            400: ID_NUMBER,
+            403: {"window_clerk_required": "不是本节点的窗口收件员", "not_authorized": "不能为本人核验"},
+            404: {"account_not_found": "账号不存在或已停用"},
+            422: {"identity_mismatch": "证件与账号登记的公民身份号码或姓名不一致"},
+        }
+    ),
 )
 def verify_real_name(request: HttpRequest, username: str, payload: VerificationIn) -> Status[VerificationOut]:
     verification = onboarding.verify_real_name(
@@ -225,7 +275,12 @@ def _verification_out(verification: RealNameVerification) -> VerificationOut:
     )
 
 
-@router.post("/auth/token", response=TokenOut, summary="登录并获取访问令牌")
+@router.post(
+    "/auth/token",
+    response=TokenOut,
+    summary="登录并获取访问令牌",
+    openapi_extra=problems({401: {"invalid_credentials": "用户名或密码错误"}, 403: {"account_disabled": "账号已停用"}}),
+)
 def obtain_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
     account = Account.objects.filter(username=payload.username).first()
     if account is None:
@@ -345,7 +400,15 @@ def _enterprise_out(enterprise: Enterprise) -> EnterpriseOut:
     )
 
 
-@router.post("/enterprises", response={201: EnterpriseOut}, auth=token_or_session, summary="注册企业（待审核）")
+@router.post(
+    "/enterprises",
+    response={201: EnterpriseOut},
+    auth=token_or_session,
+    summary="注册企业（待审核）",
+    openapi_extra=problems(
+        {400: ENTERPRISE_FIELDS, 403: {"real_name_required": "尚未实名认证"}, 409: ENTERPRISE_EXISTS}
+    ),
+)
 def register_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Status[EnterpriseOut]:
     enterprise = enterprise_service.register_enterprise(
         request_actor(request),
@@ -358,7 +421,15 @@ def register_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Status[E
     return Status(201, _enterprise_out(enterprise))
 
 
-@router.get("/enterprises", response=EnterprisePage, auth=token_or_session, summary="可审核的企业（按审核状态）")
+@router.get(
+    "/enterprises",
+    response=EnterprisePage,
+    auth=token_or_session,
+    summary="可审核的企业（按审核状态）",
+    openapi_extra=problems(
+        {403: {"not_authorized": "不是审核部门的审查员或审批人"}, 422: {"invalid_query": "审核状态无效"}}
+    ),
+)
 def list_enterprises(
     request: HttpRequest, status: str | None = None, limit: int = 50, offset: int = 0
 ) -> EnterprisePage:
@@ -377,7 +448,13 @@ def list_enterprises(
     return EnterprisePage(total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/enterprises/{credit_code}", response=EnterpriseOut, auth=token_or_session, summary="企业注册信息")
+@router.get(
+    "/enterprises/{credit_code}",
+    response=EnterpriseOut,
+    auth=token_or_session,
+    summary="企业注册信息",
+    openapi_extra=problems({400: CREDIT_CODE, 403: NOT_AUTHORIZED, 404: ENTERPRISE_NOT_FOUND}),
+)
 def get_enterprise(request: HttpRequest, credit_code: str) -> EnterpriseOut:
     enterprise = enterprise_service.get_enterprise(credit_code)
     if not enterprise_service.can_view(request_actor(request), enterprise):
@@ -385,7 +462,21 @@ def get_enterprise(request: HttpRequest, credit_code: str) -> EnterpriseOut:
     return _enterprise_out(enterprise)
 
 
-@router.post("/enterprises/{credit_code}/review", response=EnterpriseOut, auth=token_or_session, summary="审核企业注册")
+@router.post(
+    "/enterprises/{credit_code}/review",
+    response=EnterpriseOut,
+    auth=token_or_session,
+    summary="审核企业注册",
+    openapi_extra=problems(
+        {
+            400: CREDIT_CODE,
+            403: NOT_AUTHORIZED,
+            404: ENTERPRISE_NOT_FOUND,
+            409: {"enterprise_already_reviewed": "企业已审核"},
+            422: {"review_note_required": "不予通过时须填写审核意见"},
+        }
+    ),
+)
 def review_enterprise(request: HttpRequest, credit_code: str, payload: ReviewIn) -> EnterpriseOut:
     enterprise = enterprise_service.review_enterprise(
         request_actor(request), credit_code, approve=payload.decision == "approve", note=payload.note
@@ -399,13 +490,23 @@ def _agent_out(link: EnterpriseAgent) -> AgentOut:
     )
 
 
-@router.get("/enterprises/{credit_code}/agents", response=list[AgentOut], auth=token_or_session, summary="企业经办人")
+@router.get(
+    "/enterprises/{credit_code}/agents",
+    response=list[AgentOut],
+    auth=token_or_session,
+    summary="企业经办人",
+    openapi_extra=problems({400: CREDIT_CODE, 403: NOT_AUTHORIZED, 404: ENTERPRISE_NOT_FOUND}),
+)
 def list_agents(request: HttpRequest, credit_code: str) -> list[AgentOut]:
     return [_agent_out(link) for link in enterprise_service.agents(request_actor(request), credit_code)]
 
 
 @router.post(
-    "/enterprises/{credit_code}/agents", response={201: AgentOut}, auth=token_or_session, summary="添加企业经办人"
+    "/enterprises/{credit_code}/agents",
+    response={201: AgentOut},
+    auth=token_or_session,
+    summary="添加企业经办人",
+    openapi_extra=problems(AGENT_ERRORS),
 )
 def add_agent(request: HttpRequest, credit_code: str, payload: AgentIn) -> Status[AgentOut]:
     link = enterprise_service.add_agent(
@@ -419,6 +520,14 @@ def add_agent(request: HttpRequest, credit_code: str, payload: AgentIn) -> Statu
     response={204: None},
     auth=token_or_session,
     summary="移除企业经办人",
+    openapi_extra=problems(
+        {
+            400: CREDIT_CODE,
+            403: NOT_AUTHORIZED,
+            404: {**ENTERPRISE_NOT_FOUND, "agent_not_found": "不是该企业的经办人"},
+            409: {"enterprise_not_approved": "企业尚未审核通过", "last_agent": "不能移除最后一名经办人"},
+        }
+    ),
 )
 def remove_agent(request: HttpRequest, credit_code: str, username: str) -> Status[None]:
     enterprise_service.remove_agent(request_actor(request), credit_code, username=username)

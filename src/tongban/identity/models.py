@@ -99,6 +99,9 @@ class EnterpriseAgent(models.Model):
         verbose_name_plural = "企业经办人"
         constraints = [models.UniqueConstraint(fields=["enterprise", "account"], name="uniq_enterprise_agent")]
 
+    def __str__(self) -> str:
+        return f"{self.account} · {self.enterprise}"
+
 
 class VerificationMethod(models.TextChoices):
     """How a person's identity was checked; each method raises the account to its level (METHOD_LEVELS)."""
