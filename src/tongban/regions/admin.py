@@ -1,16 +1,23 @@
 from django.contrib import admin
 
-from tongban.regions.models import Alliance, Department, Node, Region
+from tongban.admin_base import ReadOnlyAdmin
+from tongban.regions.models import Alliance, Department, DivisionEdition, Node, Region
 
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "level", "parent")
-    list_filter = ("level",)
+    list_display = ("code", "name", "level", "parent", "current")
+    list_filter = ("level", "current")
     search_fields = ("code", "name")
     # ~3,200 divisions: a search box instead of a select with every one of them.
     autocomplete_fields = ("parent",)
     list_select_related = ("parent",)
+
+
+@admin.register(DivisionEdition)
+class DivisionEditionAdmin(ReadOnlyAdmin):
+    # Written by load_content from the header of divisions.csv; edited there, not here.
+    list_display = ("name", "date", "source")
 
 
 @admin.register(Node)

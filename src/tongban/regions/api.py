@@ -1,6 +1,8 @@
-"""Regions API: browse GB/T 2260 divisions and find the platform node that serves one. No login needed."""
+"""Regions API: browse GB/T 2260 divisions, see which edition they are, find the node that serves one. No login."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Field, P, PathEx, Query, Router, Schema
@@ -8,7 +10,7 @@ from ninja import Field, P, PathEx, Query, Router, Schema
 from tongban.errors import NotFound
 from tongban.problems import problems
 from tongban.regions import queries
-from tongban.regions.models import Node, Region
+from tongban.regions.models import DivisionEdition, Node, Region
 
 router = Router(tags=["行政区划"])
 
@@ -19,6 +21,9 @@ class RegionOut(Schema):
     level: int = Field(..., description="级别：1 省级，2 地级，3 县级", examples=[3])
     level_name: str = Field(..., description="级别名称", examples=["县级"])
     parent: str | None = Field(None, description="上级区划代码；省级为空", examples=["370100"])
+    current: bool = Field(
+        ..., description="是否列于现行版本；为 false 的是现行版本已不再列入的旧区划（如 500112 渝北区）"
+    )
 
     @staticmethod
     def from_region(region: Region) -> RegionOut:
@@ -28,7 +33,23 @@ class RegionOut(Schema):
             level=region.level,
             level_name=region.get_level_display(),
             parent=region.parent_id,
+            current=region.current,
         )
+
+
+class EditionOut(Schema):
+    name: str = Field(..., description="区划表的版本", examples=["民政部国家地名信息库县级以上行政区划（2026-09-11）"])
+    date: dt.date = Field(..., description="数据日期：区划表反映的是这一天的区划")
+    source: str = Field(..., description="数据来源")
+
+    @staticmethod
+    def from_edition(edition: DivisionEdition) -> EditionOut:
+        return EditionOut(name=edition.name, date=edition.date, source=edition.source)
+
+
+class RegionListOut(Schema):
+    edition: EditionOut | None = Field(..., description="已装载的区划表的版本；尚未装载时为 null")
+    regions: list[RegionOut] = Field(..., description="区划列表（只含现行区划）")
 
 
 class NodeOut(Schema):
@@ -53,13 +74,18 @@ class RegionFilter(Schema):
 
 @router.get(
     "",
-    response=list[RegionOut],
+    response=RegionListOut,
     summary="列出行政区划",
-    description="不带 parent 时列出省级区划；带 parent 时列出其直接下级。上级代码不存在时返回 region_unknown。",
+    description=(
+        "不带 parent 时列出省级区划；带 parent 时列出其直接下级（只含现行区划）。edition 说明区划表的版本、"
+        "数据日期和来源。上级代码不存在时返回 region_unknown。"
+    ),
     openapi_extra=problems({404: {"region_unknown": "上级区划代码不存在或格式不对"}}),
 )
-def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> list[RegionOut]:
-    return [RegionOut.from_region(region) for region in queries.children(filters.parent or None)]
+def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> RegionListOut:
+    regions = [RegionOut.from_region(region) for region in queries.children(filters.parent or None)]
+    edition = queries.edition()
+    return RegionListOut(edition=EditionOut.from_edition(edition) if edition else None, regions=regions)
 
 
 @router.get(

@@ -1,9 +1,13 @@
-"""Load content/regions into the database: divisions, nodes, province and prefecture departments, alliances.
+"""Load content/regions into the database: divisions and their edition, nodes, departments, alliances.
 
 Everything is read and validated before the first write, and written in one transaction, so bad content
 changes nothing. Loading is idempotent: rows are compared with the content and only differences are
 written, so a second run reports no changes. County departments are not loaded here; `department_for`
 creates them when first needed, which keeps this under a second for ~3,200 divisions.
+
+divisions.csv is the current edition; former_divisions.csv holds divisions it no longer lists, loaded with
+`current` false so that records naming them still resolve. The code lists the identifier validators read
+(historical_codes.csv, registration_codes.csv) are checked here too, so bad content fails the load.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from typing import Any
 
 from django.db import transaction
 
+from tongban.regions.codes import read_code_lists
 from tongban.regions.content import RegionContentError, fail, mapping, read_yaml, region_code, sequence, text
 from tongban.regions.departments import DepartmentRules, parse_rules, use_rules
-from tongban.regions.models import Alliance, Department, DepartmentFunction, Node, Region
+from tongban.regions.models import Alliance, Department, DepartmentFunction, DivisionEdition, Node, Region
 
 __all__ = ["RegionContentError", "load_regions"]
 
 DIVISIONS_HEADER = ["code", "name", "level", "parent"]
+FORMER_HEADER = ["code", "name", "level", "parent", "delisted", "note"]
+EDITION_FIELDS = ("edition", "date", "source")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 BATCH = 500
 
@@ -35,6 +42,14 @@ class DivisionRow:
     name: str
     level: int
     parent: str | None
+    current: bool = True
+
+
+@dataclass(frozen=True)
+class EditionRow:
+    name: str
+    date: dt.date
+    source: str
 
 
 @dataclass(frozen=True)
@@ -65,13 +80,17 @@ def load_regions(content_dir: Path) -> dict[str, int]:
     """
     folder = _regions_folder(Path(content_dir))
     divisions = read_divisions(folder / "divisions.csv")
+    edition = read_edition(folder / "divisions.csv")
+    every = divisions | read_former_divisions(folder / "former_divisions.csv", divisions)
+    read_code_lists(folder)
     nodes = read_nodes(folder / "nodes.yaml", divisions)
-    rules = read_department_rules(folder / "departments.yaml", divisions)
-    alliances = read_alliances(folder / "alliances.yaml", divisions)
+    rules = read_department_rules(folder / "departments.yaml", every)
+    alliances = read_alliances(folder / "alliances.yaml", every)
     with transaction.atomic():
-        counts = _sync_regions(divisions)
+        counts = _sync_regions(every)
+        counts |= _sync_edition(edition)
         counts |= _sync_nodes(nodes)
-        counts |= _sync_departments(divisions, rules)
+        counts |= _sync_departments(every, rules)
         counts |= _sync_alliances(alliances)
     use_rules(rules)
     return counts
@@ -89,22 +108,8 @@ def _regions_folder(content_dir: Path) -> Path:
 
 
 def read_divisions(path: Path) -> dict[str, DivisionRow]:
-    if not path.is_file():
-        raise fail(path, "", "文件不存在")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    # Keep line numbers right for messages while skipping the comment lines.
-    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
-    rows = list(csv.reader(line for _, line in numbered))
-    if not rows or rows[0] != DIVISIONS_HEADER:
-        raise fail(path, "表头", f"应为 {','.join(DIVISIONS_HEADER)}")
-    divisions: dict[str, DivisionRow] = {}
-    line_of: dict[str, int] = {}
-    for (number, _), row in zip(numbered[1:], rows[1:], strict=True):
-        division = _division(row, path, f"第 {number} 行")
-        if division.code in divisions:
-            raise fail(path, f"第 {number} 行", f"区划代码 {division.code} 重复")
-        divisions[division.code] = division
-        line_of[division.code] = number
+    """The current edition's divisions; every parent must be in the file."""
+    divisions, line_of = _read_rows(path, DIVISIONS_HEADER, current=True, known={})
     for division in divisions.values():
         _check_parent(division, divisions, path, f"第 {line_of[division.code]} 行")
     if not any(d.level == Region.Level.PROVINCE for d in divisions.values()):
@@ -112,15 +117,69 @@ def read_divisions(path: Path) -> dict[str, DivisionRow]:
     return divisions
 
 
-def _division(row: list[str], path: Path, where: str) -> DivisionRow:
-    if len(row) != len(DIVISIONS_HEADER):
-        raise fail(path, where, f"应有 {len(DIVISIONS_HEADER)} 列，实际 {len(row)} 列")
-    code, name, level, parent = row
+def read_former_divisions(path: Path, current: dict[str, DivisionRow]) -> dict[str, DivisionRow]:
+    """Divisions the current edition no longer lists; a parent may be current or former itself."""
+    former, line_of = _read_rows(path, FORMER_HEADER, current=False, known=current)
+    every = current | former
+    for division in former.values():
+        _check_parent(division, every, path, f"第 {line_of[division.code]} 行")
+    return former
+
+
+def _read_rows(
+    path: Path, header: list[str], *, current: bool, known: dict[str, DivisionRow]
+) -> tuple[dict[str, DivisionRow], dict[str, int]]:
+    if not path.is_file():
+        raise fail(path, "", "文件不存在")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # Keep line numbers right for messages while skipping the comment lines.
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
+    rows = list(csv.reader(line for _, line in numbered))
+    if not rows or rows[0] != header:
+        raise fail(path, "表头", f"应为 {','.join(header)}")
+    divisions: dict[str, DivisionRow] = {}
+    line_of: dict[str, int] = {}
+    for (number, _), row in zip(numbered[1:], rows[1:], strict=True):
+        where = f"第 {number} 行"
+        division = _division(row, header, path, where, current=current)
+        if division.code in divisions:
+            raise fail(path, where, f"区划代码 {division.code} 重复")
+        if division.code in known:
+            raise fail(path, where, f"区划代码 {division.code} 在现行版本中仍然列有，不能同时列为旧区划")
+        divisions[division.code] = division
+        line_of[division.code] = number
+    return divisions, line_of
+
+
+def _division(row: list[str], header: list[str], path: Path, where: str, *, current: bool) -> DivisionRow:
+    if len(row) != len(header):
+        raise fail(path, where, f"应有 {len(header)} 列，实际 {len(row)} 列")
+    code, name, level, parent = row[:4]
     region_code(code, path, where)
     if level not in {"1", "2", "3"}:
         raise fail(path, where, f"级别应为 1、2 或 3，实际为 {level!r}")
     text(name, path, where, max_length=64)
-    return DivisionRow(code, name.strip(), int(level), parent or None)
+    return DivisionRow(code, name.strip(), int(level), parent or None, current)
+
+
+def read_edition(path: Path) -> EditionRow:
+    """The edition named in the comment lines at the top of divisions.csv (`# edition: …`, `# date: …`)."""
+    found: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        key, colon, value = line[1:].partition(":")
+        if colon and key.strip() in EDITION_FIELDS:
+            found[key.strip()] = value.strip()
+    missing = [key for key in EDITION_FIELDS if not found.get(key)]
+    if missing:
+        raise fail(path, "文件头", f"缺少版本说明：{', '.join(f'# {key}: …' for key in missing)}")
+    try:
+        date = dt.date.fromisoformat(found["date"])
+    except ValueError:
+        raise fail(path, "文件头", f"# date 应为 YYYY-MM-DD 格式的日期，实际为 {found['date']!r}") from None
+    name = text(found["edition"], path, "文件头 # edition", max_length=128)
+    return EditionRow(name=name, date=date, source=text(found["source"], path, "文件头 # source", max_length=255))
 
 
 def _check_parent(division: DivisionRow, divisions: dict[str, DivisionRow], path: Path, where: str) -> None:
@@ -248,25 +307,34 @@ def _unique(values: Iterable[str], path: Path, what: str) -> None:
 
 
 def _sync_regions(divisions: dict[str, DivisionRow]) -> dict[str, int]:
-    rows = Region.objects.values_list("code", "name", "level", "parent_id")
-    existing = {code: (name, level, parent) for code, name, level, parent in rows}
+    rows = Region.objects.values_list("code", "name", "level", "parent_id", "current")
+    existing = {code: (name, level, parent, current) for code, name, level, parent, current in rows}
     created, updated = [], []
     # Parents first, so every foreign key points at a row that already exists.
     for d in sorted(divisions.values(), key=lambda d: (d.level, d.code)):
-        region = Region(code=d.code, name=d.name, level=d.level, parent_id=d.parent)
+        region = Region(code=d.code, name=d.name, level=d.level, parent_id=d.parent, current=d.current)
         if d.code not in existing:
             created.append(region)
-        elif existing[d.code] != (d.name, d.level, d.parent):
+        elif existing[d.code] != (d.name, d.level, d.parent, d.current):
             updated.append(region)
     Region.objects.bulk_create(created, batch_size=BATCH)
-    Region.objects.bulk_update(updated, ["name", "level", "parent"], batch_size=BATCH)
-    # Abolished codes stay: old cases and accounts still point at them.
+    Region.objects.bulk_update(updated, ["name", "level", "parent", "current"], batch_size=BATCH)
+    # Codes in neither file stay as they are: old cases and accounts still point at them.
     return {
         "regions": len(divisions),
         "regions_created": len(created),
         "regions_updated": len(updated),
         "regions_obsolete": len(set(existing) - set(divisions)),
     }
+
+
+def _sync_edition(edition: EditionRow) -> dict[str, int]:
+    values = {"name": edition.name, "date": edition.date, "source": edition.source}
+    row = DivisionEdition.objects.filter(id=DivisionEdition.SINGLETON).first()
+    if row is not None and all(getattr(row, key) == value for key, value in values.items()):
+        return {"edition_updated": 0}
+    DivisionEdition.objects.update_or_create(id=DivisionEdition.SINGLETON, defaults=values)
+    return {"edition_updated": 1}
 
 
 def _sync_nodes(nodes: list[NodeRow]) -> dict[str, int]:
@@ -294,7 +362,8 @@ def _lineage(code: str, divisions: dict[str, DivisionRow]) -> list[DivisionRow]:
 def _sync_departments(divisions: dict[str, DivisionRow], rules: DepartmentRules) -> dict[str, int]:
     nodes = dict(Node.objects.filter(region__isnull=False).values_list("region_id", "code"))
     wanted: dict[tuple[str, str], tuple[str, str]] = {}
-    eager = {d.code for d in divisions.values() if d.level != Region.Level.COUNTY}
+    # Departments are made ahead only for current divisions; a former one gets its own on first use.
+    eager = {d.code for d in divisions.values() if d.level != Region.Level.COUNTY and d.current}
     existing = {(d.region_id, d.function): d for d in Department.objects.all()}
     # County departments made on demand are renamed too when the rules change.
     on_demand = {region for region, _ in existing if region in divisions and region not in eager}

@@ -1,4 +1,4 @@
-"""GB/T 2260 divisions, platform nodes, departments and dated alliances."""
+"""GB/T 2260 divisions and the edition they come from, platform nodes, departments and dated alliances."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from django.db import models
 
 
 class Region(models.Model):
-    """An administrative division (GB/T 2260): province, prefecture or county."""
+    """An administrative division (GB/T 2260): province, prefecture or county.
+
+    A division the current edition no longer lists (渝北区, merged into 两江新区 in 2025) stays with
+    `current` false: cases, accounts and scenarios dated before the change still name it.
+    """
 
     class Level(models.IntegerChoices):
         PROVINCE = 1, "省级"
@@ -21,6 +25,7 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name="上级区划", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    current = models.BooleanField("现行", default=True, help_text="现行版本列有该区划；否则为已不再列入的旧区划")
 
     class Meta:
         verbose_name = "行政区划"
@@ -33,6 +38,24 @@ class Region(models.Model):
     @property
     def province_code(self) -> str:
         return self.code[:2] + "0000"
+
+
+class DivisionEdition(models.Model):
+    """Which published edition the loaded division table is (one row, written by the loader)."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON, editable=False)
+    name = models.CharField("版本", max_length=128)
+    date = models.DateField("数据日期")
+    source = models.CharField("来源", max_length=255)
+
+    class Meta:
+        verbose_name = "区划版本"
+        verbose_name_plural = "区划版本"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Node(models.Model):

@@ -1,7 +1,7 @@
 """Read-side questions about divisions, nodes, departments and alliances.
 
 Region codes are 6-digit GB/T 2260 codes; the 12-digit padded form seen in feeds (340100000000) is accepted.
-Unknown or malformed codes raise NotFound("region_unknown").
+Unknown or malformed codes raise NotFound("region_unknown"). Former divisions (渝北区) are found by code.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.db.models import Q
 from tongban import clock
 from tongban.errors import DomainError, NotFound
 from tongban.regions.departments import current_rules
-from tongban.regions.models import Alliance, Department, DepartmentFunction, Node, Region
+from tongban.regions.models import Alliance, Department, DepartmentFunction, DivisionEdition, Node, Region
 
 
 def normalize_code(code: str) -> str:
@@ -38,10 +38,18 @@ def get_region(code: str) -> Region:
 
 
 def children(code: str | None) -> list[Region]:
-    """The divisions directly under `code`; None gives the provinces."""
+    """The current divisions directly under `code`; None gives the provinces.
+
+    A former division (no longer in the current edition) is still found by code, but not listed.
+    """
     if code is None:
-        return list(Region.objects.filter(level=Region.Level.PROVINCE))
-    return list(get_region(code).children.all())
+        return list(Region.objects.filter(level=Region.Level.PROVINCE, current=True))
+    return list(get_region(code).children.filter(current=True))
+
+
+def edition() -> DivisionEdition | None:
+    """The edition of the loaded division table; None before the first load."""
+    return DivisionEdition.objects.filter(id=DivisionEdition.SINGLETON).first()
 
 
 def lineage(code: str) -> list[Region]:
