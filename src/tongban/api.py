@@ -6,22 +6,51 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja import NinjaAPI, Swagger
+from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
+from ninja.openapi.schema import OpenAPISchema
 from ninja.renderers import JSONRenderer
 
 from tongban.errors import DomainError
+from tongban.problems import PROBLEM_TYPE_BASE, complete_schema
+from tongban.validation import readable_error, summary
 
 log = logging.getLogger(__name__)
-
-PROBLEM_TYPE_BASE = "https://tongban.org.cn/problems/"
 
 
 class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class TongbanAPI(NinjaAPI):
+    """NinjaAPI whose document declares every operation's problem responses and whose validation errors
+    name fields in Chinese."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return complete_schema(schema)
+
+    def validation_error_from_error_contexts(self, error_contexts: list[ValidationErrorContext]) -> ValidationError:
+        errors = []
+        for context in error_contexts:
+            model = context.model
+            source = model.__ninja_param_source__
+            flatten = model.__ninja_flatten_map_reverse__
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                loc = tuple(error["loc"])
+                errors.append(readable_error(model, source, error, tuple(flatten.get(loc, loc))))
+        return ValidationError(errors)
+
+
+class ChineseSwagger(Swagger):
+    """Swagger UI from vendored assets, with the page in zh-CN and its own labels translated."""
+
+    template = "tongban/swagger.html"
+
+
+api = TongbanAPI(
     title="通办 跨省通办平台 API",
     version="1",
     description=(
@@ -29,6 +58,7 @@ api = NinjaAPI(
     ),
     renderer=ChineseJSONRenderer(),
     urls_namespace="api-v1",
+    docs=ChineseSwagger(settings={"persistAuthorization": True, "displayRequestDuration": True}),
 )
 
 
@@ -54,13 +84,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
-        {"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors
-    ]
-    if any(e["type"] == "json_invalid" or e["type"] == "value_error.jsondecode" for e in errors):
+    errors = list(exc.errors)
+    if any(e.get("code") == "json_invalid" for e in errors):
         return problem(request, 400, "malformed_json", "请求体不是合法的 JSON。", errors=errors)
-    return problem(request, 422, "invalid_request", "请求参数不符合要求，请检查后重新提交。", errors=errors)
+    return problem(request, 422, "invalid_request", summary(errors), errors=errors)
 
 
 @api.exception_handler(AuthenticationError)

@@ -9,13 +9,13 @@ acting node (the `X-Tongban-Node` header, 400 `unknown_node`, 421 `wrong_node`).
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any, TypeVar
 
 from tongban.identity.actors import NODE_HEADER
 
+PROBLEM_TYPE_BASE = "https://tongban.org.cn/problems/"
 # Where an operation's own codes wait (inside the operation object) until `complete_schema` renders them.
 DECLARED_KEY = "x-tongban-problems"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -24,6 +24,7 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 SAFE_METHODS = {"get", "head", "options"}
 
 Codes = Sequence[str] | Mapping[str, str]
+S = TypeVar("S", bound=MutableMapping[str, Any])
 
 VALIDATION = {422: {"invalid_request": "请求参数不符合要求；errors 逐项列出字段（field、label）及原因"}}
 MALFORMED = {400: {"malformed_json": "请求体不是合法的 JSON"}}
@@ -45,6 +46,18 @@ NODE = {
 UNBOUND = {
     "UnknownPath": (404, {"not_found": "/api/ 下不存在的接口路径"}),
     "FrameworkError": (None, {"http_error": "框架抛出的其他 HTTP 错误，detail 为其说明（状态码随错误而定）"}),
+}
+
+# ninja describes a success by its HTTP reason phrase ("OK"); the docs page shows Chinese.
+SUCCESS_DESCRIPTIONS = {
+    "OK": "成功",
+    "Created": "已创建",
+    "Accepted": "已接收，待处理",
+    "No Content": "成功，无返回内容",
+}
+SECURITY_DESCRIPTIONS = {
+    "http": "国家平台签发的访问令牌（POST /api/v1/auth/token），放在 Authorization: Bearer <令牌> 请求头中。",
+    "apiKey": "管理后台登录后的会话 Cookie；以会话提交（POST 等）时须在 X-CSRFToken 请求头中带上 csrftoken 的值。",
 }
 
 NODE_PARAMETER = {
@@ -138,17 +151,19 @@ def problems(codes: Mapping[int, Codes], **openapi_extra: Any) -> dict[str, Any]
     return {DECLARED_KEY: declared, **openapi_extra}
 
 
-def complete_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The document with every operation's problem responses and the node header, and the Problem schemas."""
-    schema = copy.deepcopy(schema)
-    for item in schema.get("paths", {}).values():
+def complete_schema(schema: S) -> S:
+    """Add every operation's problem responses, the node header and the Problem schemas to a freshly generated
+    document (in place; returned for convenience)."""
+    for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             if isinstance(operation, dict) and "responses" in operation:
-                _complete_operation(method, operation)
+                _complete_operation(path, method, operation)
     components = schema.setdefault("components", {})
+    for scheme in components.get("securitySchemes", {}).values():
+        scheme.setdefault("description", SECURITY_DESCRIPTIONS.get(scheme.get("type"), ""))
     components.setdefault("schemas", {}).update({"Problem": PROBLEM_SCHEMA, "ProblemFieldError": FIELD_ERROR_SCHEMA})
     components.setdefault("responses", {}).update(
-        {name: _response(status, codes) for name, (status, codes) in UNBOUND.items()}
+        {name: _response(status, codes, "/api/v1/…") for name, (status, codes) in UNBOUND.items()}
     )
     _fix_parameter_examples(schema)
     return schema
@@ -171,7 +186,7 @@ def _response_codes(response: Mapping[str, Any]) -> set[str]:
     return set(media["schema"]["allOf"][1]["properties"]["code"]["enum"])
 
 
-def _complete_operation(method: str, operation: dict[str, Any]) -> None:
+def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     codes: dict[int, dict[str, str]] = {}
     for status, meanings in operation.pop(DECLARED_KEY, {}).items():
         _merge(codes, {int(status): meanings})
@@ -190,9 +205,15 @@ def _complete_operation(method: str, operation: dict[str, Any]) -> None:
             parameters.append(dict(NODE_PARAMETER))
     if not parameters:
         operation.pop("parameters")
-    responses = operation["responses"]
+    # ninja keys responses by int; JSON keys are strings, and one status must not appear twice.
+    responses = {str(status): response for status, response in operation["responses"].items()}
+    for response in responses.values():
+        response["description"] = SUCCESS_DESCRIPTIONS.get(
+            response.get("description", ""), response.get("description", "")
+        )
+    operation["responses"] = responses
     for status in sorted(codes):
-        responses[str(status)] = _response(status, codes[status])
+        responses[str(status)] = _response(status, codes[status], path)
 
 
 def _merge(into: dict[int, dict[str, str]], codes: Mapping[int, Mapping[str, str]]) -> None:
@@ -202,9 +223,9 @@ def _merge(into: dict[int, dict[str, str]], codes: Mapping[int, Mapping[str, str
             target[code] = target.get(code) or meaning
 
 
-def _response(status: int | None, meanings: Mapping[str, str]) -> dict[str, Any]:
-    """The response object for one status (None: the status varies) and its codes."""
-    fixed = {"status": {"const": status}} if status else {}
+def _response(status: int | None, meanings: Mapping[str, str], path: str) -> dict[str, Any]:
+    """The response object for one status (None: the status varies) and its codes, with an example of each."""
+    fixed = {"status": {"type": "integer", "const": status}} if status else {}
     lines = [f"- `{code}`" + (f"：{meaning}" if meaning else "") for code, meaning in meanings.items()]
     return {
         "description": "问题详情（application/problem+json），错误代码：\n\n" + "\n".join(lines),
@@ -215,13 +236,26 @@ def _response(status: int | None, meanings: Mapping[str, str]) -> dict[str, Any]
                         {"$ref": PROBLEM_REF},
                         {
                             "type": "object",
-                            "properties": {**fixed, "code": {"enum": list(meanings)}},
+                            "properties": {**fixed, "code": {"type": "string", "enum": list(meanings)}},
                         },
                     ]
-                }
+                },
+                "examples": {code: _example(status, code, meaning, path) for code, meaning in meanings.items()},
             }
         },
     }
+
+
+def _example(status: int | None, code: str, meaning: str, path: str) -> dict[str, Any]:
+    value = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": code,
+        "status": status or 400,
+        "code": code,
+        "detail": f"{meaning}。" if meaning else "（中文说明）",
+        "instance": path,
+    }
+    return {"summary": f"{code}：{meaning}" if meaning else code, "value": value}
 
 
 def _fix_parameter_examples(schema: dict[str, Any]) -> None:
@@ -231,4 +265,10 @@ def _fix_parameter_examples(schema: dict[str, Any]) -> None:
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
                 examples = parameter.get("examples")
                 if isinstance(examples, list):
-                    parameter["examples"] = {f"example{i + 1}": {"value": v} for i, v in enumerate(examples)}
+                    parameter["examples"] = {
+                        _example_name(i, len(examples)): {"value": v} for i, v in enumerate(examples)
+                    }
+
+
+def _example_name(index: int, count: int) -> str:
+    return "示例" if count == 1 else f"示例{index + 1}"

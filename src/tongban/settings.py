@@ -59,7 +59,8 @@ WSGI_APPLICATION = "tongban.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The API docs page (templates/tongban/swagger.html: zh-CN, with Swagger UI's labels translated).
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -104,6 +105,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]  # static/tongban/: the docs page's translation of Swagger UI
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps; no collectstatic step needed
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 
 from tongban import clock
 from tongban.catalog.models import (
@@ -24,10 +24,11 @@ from tongban.catalog.models import (
     Mode,
     Theme,
 )
-from tongban.catalog.search import is_pinyin_query
+from tongban.catalog.search import item_filter
 from tongban.catalog.services import get_item, version_in_force
 from tongban.catalog.spec import DELIVERY_LABELS, FIELD_TYPE_LABELS
 from tongban.errors import DomainError
+from tongban.problems import problems
 from tongban.regions.models import DepartmentFunction, Node
 
 router = Router(tags=["事项目录"])
@@ -149,6 +150,21 @@ class ItemGuide(Schema):
 # --- helpers ------------------------------------------------------------------------------------
 
 
+def labelled_choices(choices: Any) -> str:
+    """`online 全程网办、proxy 异地代收代办、…` for a parameter's description (codes with their Chinese names)."""
+    return "、".join(code if code == label else f"{code} {label}" for code, label in choices.choices)
+
+
+def choice_query(choices: Any, description: str) -> Any:
+    """An optional query parameter taking one of `choices` (422 invalid_query otherwise), described with their
+    Chinese names."""
+    return Query(None, description=f"{description}：{labelled_choices(choices)}")
+
+
+ON_QUERY = Query(None, description="按哪一天的目录回答，格式 YYYY-MM-DD；默认为今天（北京时间）")
+INVALID_QUERY = {"invalid_query": "主题、申请人类型、办理模式、节点或日期无效"}
+
+
 def _cl(choices: Any, code: str) -> dict[str, str]:
     labels = dict(choices.choices) if hasattr(choices, "choices") else dict(choices)
     return {"code": code, "label": labels.get(code, code)}
@@ -186,14 +202,6 @@ def _in_force(on: dt.date) -> Q:
     return Q(valid_from__lte=on) & (Q(valid_until__isnull=True) | Q(valid_until__gt=on))
 
 
-def _name_filter(q: str) -> Q:
-    match = Q(name__icontains=q) | Q(code__icontains=q)
-    if is_pinyin_query(q):
-        key = q.replace(" ", "").lower()
-        match |= Q(name_initials__contains=key) | Q(name_pinyin__contains=key)
-    return match
-
-
 def _offered_modes(on: dt.date, node: str | None) -> dict[str, set[str]]:
     """Item code → modes offered on `on` (at `node`, or anywhere when no node is given)."""
     rows = Coverage.objects.filter(_in_force(on))
@@ -223,15 +231,23 @@ def _summary(item: Item, version: ItemVersion, modes: list[str]) -> dict[str, An
 # --- endpoints ----------------------------------------------------------------------------------
 
 
-@router.get("", response=ItemList, summary="事项目录（可按主题、申请人类型、办理模式、节点筛选，支持拼音首字母搜索）")
+@router.get(
+    "",
+    response=ItemList,
+    summary="事项目录（可按主题、申请人类型、办理模式、节点筛选，支持拼音首字母、简称和常用说法搜索）",
+    openapi_extra=problems({422: INVALID_QUERY}),
+)
 def list_items(
     request: HttpRequest,
-    theme: str | None = None,
-    applicant_type: str | None = None,
-    mode: str | None = None,
-    node: str | None = None,
-    q: str | None = None,
-    on: str | None = None,
+    theme: str | None = choice_query(Theme, "主题"),
+    applicant_type: str | None = choice_query(ApplicantType, "申请人类型"),
+    mode: str | None = choice_query(Mode, "办理模式"),
+    node: str | None = Query(None, description="节点编码（如 370000）：只列在该节点跨省通办的事项及其在该节点的模式"),
+    q: str | None = Query(
+        None,
+        description="搜索：事项名称或编码的一部分；也可用拼音、拼音首字母（ylbx）或常用简称（医保、公积金、社保）",
+    ),
+    on: str | None = ON_QUERY,
 ) -> dict[str, Any]:
     day = _parse_on(on)
     _require_choice(theme, Theme.values, "主题")
@@ -244,7 +260,7 @@ def list_items(
     if applicant_type:
         items = items.filter(applicant_type=applicant_type)
     if q and q.strip():
-        items = items.filter(_name_filter(q.strip()))
+        items = items.filter(item_filter(q))
     versions = {v.item_id: v for v in ItemVersion.objects.filter(_in_force(day), item__in=items)}
     offered = _offered_modes(day, node)
 
@@ -270,8 +286,22 @@ def list_items(
     }
 
 
-@router.get("/{code}", response=ItemGuide, summary="办事指南（默认为今天有效的版本，可用 on=YYYY-MM-DD 查询历史版本）")
-def item_guide(request: HttpRequest, code: str, on: str | None = None) -> dict[str, Any]:
+@router.get(
+    "/{code}",
+    response=ItemGuide,
+    summary="办事指南（默认为今天有效的版本，可用 on=YYYY-MM-DD 查询历史版本）",
+    openapi_extra=problems(
+        {
+            404: {"item_unknown": "事项不存在"},
+            422: {"item_not_in_force": "事项在该日期没有有效的版本", "invalid_query": "日期 on 无效"},
+        }
+    ),
+)
+def item_guide(
+    request: HttpRequest,
+    code: str = Path(..., description="事项编码（基本编码），如 TB-minzheng-001"),
+    on: str | None = ON_QUERY,
+) -> dict[str, Any]:
     day = _parse_on(on)
     item = get_item(code)
     version = version_in_force(item, day)

@@ -19,7 +19,7 @@ from django.db.models import ProtectedError
 from pydantic import ValidationError
 
 from tongban.catalog.models import Coverage, Item, ItemVersion, Leg, Material, Mode
-from tongban.catalog.search import pinyin_keys
+from tongban.catalog.search import SynonymsError, pinyin_keys, read_synonyms
 from tongban.catalog.spec import DEFAULT_HANDOVER_DAYS, CoverageSpec, ItemSpec, VersionSpec, check_item
 from tongban.content_messages import PYDANTIC_MESSAGES, ContentLoader, location
 from tongban.regions.models import Node
@@ -33,6 +33,7 @@ COUNT_LABELS = {
     "materials": "材料",
     "legs": "联办环节",
     "coverage": "通办范围",
+    "synonyms": "搜索同义词",
     "created": "新增",
     "updated": "更新",
     "deleted": "删除",
@@ -152,7 +153,14 @@ def _duplicate_codes(files: list[ItemFile]) -> list[str]:
 
 @transaction.atomic
 def load_catalog(content_dir: Path) -> dict[str, int]:
-    """Validate and load every item file; return counts. Re-running with unchanged content writes nothing."""
+    """Validate and load every item file; return counts. Re-running with unchanged content writes nothing.
+
+    The search synonyms (content/catalog/synonyms.yaml) are read where they are, not loaded; they are checked here
+    so that a broken file fails the load rather than the first search."""
+    try:
+        synonyms = read_synonyms(Path(content_dir))
+    except SynonymsError as exc:
+        raise ContentError(exc.errors) from None
     files = read_catalog(Path(content_dir))
     nodes = list(Node.objects.filter(active=True).values_list("code", flat=True))
     errors = _missing_nodes(files, set(nodes))
@@ -171,6 +179,7 @@ def load_catalog(content_dir: Path) -> dict[str, int]:
         "materials": sum(len(v.materials) for f in files for v in f.spec.versions),
         "legs": sum(len(v.legs) for f in files for v in f.spec.versions),
         "coverage": Coverage.objects.count(),
+        "synonyms": len(synonyms),
     }
     return counts | {key: stats[key] for key in ("created", "updated", "deleted")}
 

@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema
 
 from tongban import clock
+from tongban.catalog.api import labelled_choices
 from tongban.catalog.models import Mode
 from tongban.errors import DomainError
+from tongban.problems import problems
 from tongban.rules.eligibility import eligibility, form_field_types, known_facts
 
 router = Router(tags=["资格与办理地"])
@@ -111,14 +113,20 @@ FACTS_PARAMETER = {
     response=EligibilityOut,
     summary="资格与办理地答复（能否在此办理、办理模式、属地部门、一次性告知材料、时限及依据）",
     description=DESCRIPTION,
-    openapi_extra={"parameters": [FACTS_PARAMETER]},
+    openapi_extra=problems(
+        {
+            404: {"item_unknown": "事项不存在"},
+            422: {"invalid_request": "缺少 node，日期或办理模式无效，或有本事项不使用、类型不对的事实"},
+        },
+        parameters=[FACTS_PARAMETER],
+    ),
 )
 def item_eligibility(
     request: HttpRequest,
     code: str = Path(..., description="事项编码（基本编码），如 TB-minzheng-001"),
     node: str = Query(..., description="申请人所在的平台节点编码（省级区划代码，国家平台为 000000）"),
     on: str | None = Query(None, description="按哪一天的规定回答，格式 YYYY-MM-DD；默认为今天"),
-    mode: str | None = Query(None, description="办理模式：online 全程网办、proxy 异地代收代办、multi_place 多地联办"),
+    mode: str | None = Query(None, description=f"办理模式：{labelled_choices(Mode)}"),
 ) -> dict[str, Any]:
     facts = _facts(code, request)
     return eligibility(code, node, _day(on), facts, _mode(mode))
@@ -139,7 +147,7 @@ def _day(on: str | None) -> dt.date:
 
 def _mode(mode: str | None) -> str | None:
     if mode and mode not in Mode.values:
-        raise _invalid(f"办理模式“{mode}”无效，可选：{'、'.join(Mode.values)}。")
+        raise _invalid(f"办理模式“{mode}”无效，可选：{labelled_choices(Mode)}。")
     return mode or None
 
 
