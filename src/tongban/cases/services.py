@@ -348,8 +348,49 @@ def do_action(
         data = validate_action_data(case, action, reason, data)
         if ACTION_RULES[action].where == "applicant" and case.processing_node != case.node:
             return _request_at_holder(case, acting, action, reason, data)
+        if action in DECISIONS and data.get("outcome") == "approve" and case.item_version.establishes_enterprise:
+            data["established"] = _establish_enterprise(case, acting)
         row = append_action(case, acting, action, reason, data)
     return ActionOutcome(case=case, performed=True, action=row)
+
+
+DECISIONS = ("decide", "decide_on_the_spot")
+CREDIT_CODE_ATTEMPTS = 20
+
+
+def _establish_enterprise(case: Case, acting: Acting) -> dict[str, str]:
+    """设立登记核准: the enterprise comes into being with a credit code, approved by this decision.
+
+    Written in the decision's transaction: a decision without its enterprise cannot commit."""
+    from tongban.identity.enterprises import establish_enterprise
+    from tongban.identity.models import Account, Enterprise
+    from tongban.identity.validators import make_credit_code
+
+    fields = {f.get("binds"): case.form_data.get(f["name"], "") for f in case.item_version.form_fields}
+    domicile = next(
+        (case.form_data[f["name"]] for f in case.item_version.form_fields if f["name"] == "domicile_region"),
+        case.owner_department.region_id,
+    )
+    agent = Account.objects.filter(username=case.applicant_username, is_active=True).first()
+    registrar_region = case.owner_department.region_id
+    serial = Enterprise.objects.filter(credit_code__startswith="91" + registrar_region).count()
+    for attempt in range(CREDIT_CODE_ATTEMPTS):
+        code = make_credit_code(registrar_region, serial + attempt)
+        try:
+            enterprise = establish_enterprise(
+                credit_code=code,
+                name=case.enterprise_name or str(fields.get("enterprise_name", "")),
+                domicile_code=str(domicile),
+                legal_representative=str(fields.get("legal_representative", "")),
+                agent=agent,
+                decided_by=acting.username,
+                node=case.node,
+                case_no=case.case_no,
+            )
+        except Conflict:
+            continue  # another registration took this serial first
+        return {"credit_code": enterprise.credit_code, "name": enterprise.name}
+    raise Conflict("credit_code_unavailable", "暂时无法赋予统一社会信用代码，请稍后重新作出决定。")
 
 
 def do_supplement(actor: Actor, case: Case, files: list[tuple[str, str, bytes]]) -> ActionOutcome:

@@ -270,7 +270,7 @@ def check_fields(
     )
 
 
-def _create(fields: EnterpriseFields, *, status: str, registered_by: Account, **review: object) -> Enterprise:
+def _create(fields: EnterpriseFields, *, status: str, registered_by: Account | None, **review: object) -> Enterprise:
     if Enterprise.objects.filter(credit_code=fields.credit_code).exists():
         raise _exists(fields.credit_code)
     try:
@@ -334,7 +334,7 @@ def establish_enterprise(
     name: str,
     domicile_code: str,
     legal_representative: str,
-    agent: Account,
+    agent: Account | None,
     decided_by: str,
     node: str,
     case_no: str,
@@ -359,7 +359,8 @@ def establish_enterprise(
             reviewed_at=clock.now(),
             review_note=f"设立登记办件 {case_no} 核准",
         )
-        EnterpriseAgent.objects.create(enterprise=enterprise, account=agent, active=True)
+        if agent is not None:  # a window applicant without an account binds agents later
+            EnterpriseAgent.objects.create(enterprise=enterprise, account=agent, active=True)
         audit.record(
             "tongban.enterprise.established",
             node=node,
@@ -370,7 +371,7 @@ def establish_enterprise(
                 "name": enterprise.name,
                 "domicile": fields.domicile.code,
                 "case_no": case_no,
-                "agent": agent.username,
+                "agent": agent.username if agent is not None else "",
             },
         )
     return enterprise
@@ -380,11 +381,11 @@ def establish_enterprise(
 
 
 def agent_authority(actor: Actor, enterprise: Enterprise) -> str:
-    """ "agent" or "legal_representative": the capacity in which the actor may manage the agents."""
+    """ "agent" or "representative" (the legal representative): the capacity in which the actor manages agents."""
     if is_agent(actor, enterprise):
         capacity = "agent"
     elif is_legal_representative(actor, enterprise):
-        capacity = "legal_representative"
+        capacity = "representative"
     else:
         raise Forbidden("not_authorized", "只有企业的经办人或经过实人核验的法定代表人本人可以管理经办人。")
     if enterprise.status != Enterprise.Status.APPROVED:
