@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TONGBAN_DATA_DIR ?= $(CURDIR)/var
+# make run PORT=8010 serves on another port.
+PORT ?= 8000
 
 .PHONY: run test lint bench install migrate content dispatch clean federation conformance-deps
 
@@ -32,7 +34,7 @@ content: migrate
 	$(VENV)/bin/tongban load_demo
 
 run: content
-	TONGBAN_DISPATCH=thread $(VENV)/bin/tongban runserver 127.0.0.1:8000
+	TONGBAN_DISPATCH=thread $(VENV)/bin/tongban runserver 127.0.0.1:$(PORT)
 
 dispatch: $(STAMP)
 	$(VENV)/bin/tongban dispatch
