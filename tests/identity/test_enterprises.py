@@ -170,7 +170,7 @@ def test_the_legal_representative_manages_agents_once_verified(client, company, 
     fan.real_name_level = RealNameLevel.IN_PERSON
     fan.save()
     assert add(client, bearer(fan), "zhao", "110105196203152013").status_code == 201
-    assert AuditEntry.objects.get(code="tongban.enterprise.agent_added").role == "legal_representative"
+    assert AuditEntry.objects.get(code="tongban.enterprise.agent_added").role == "representative"
     assert client.delete(f"{AGENTS}/lina", headers=bearer(fan)).status_code == 204
     assert active_agents(company) == ["zhao"]
 
