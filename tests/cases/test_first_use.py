@@ -302,3 +302,37 @@ def test_unknown_filter_values_are_refused_with_the_allowed_values():
     problem(supervisor.get("/cases", mode="teleport"), 422, "invalid_filter")
     problem(supervisor.get("/cases", queue="later"), 422, "invalid_filter")
     assert ok(supervisor.get("/cases", warning="red"))["total"] == 0
+
+
+# ------------------------------------------------------------------ nobody posted: the unassigned queue
+
+
+def test_a_case_held_by_a_department_nobody_works_in_shows_in_the_administrators_queue():
+    """桐梓县's 医保 department is made on first use with nobody posted to it: the case must not wait silently."""
+    applicant = Api("zhengchuilu", node="330000")
+    body = story("online")["request"]
+    body["form"] = {**body["form"], "insured_region": "520322"}
+    case_no = ok(applicant.post("/cases", body), 201)["case_no"]
+    for code in ("id_card", "commitment"):
+        ok(applicant.upload(case_no, code), 201)
+    ok(applicant.act(case_no, "submit"))
+    dispatch()
+    administrator = Api("520000-administrator", node="520000")
+    shown = administrator.case(case_no)
+    assert shown["unassigned"] is True
+    assert shown["jurisdiction"]["owner"]["department"]["name"] == "桐梓县医疗保障局"
+    queue = ok(administrator.get("/cases", queue="unassigned"))
+    assert [c["case_no"] for c in queue["items"]] == [case_no]
+    problem(Api("gz-yibao-reviewer", node="520000").get("/cases", queue="unassigned"), 403, "administrator_required")
+    # The case the demo's reviewers work is not in that queue.
+    staffed = online_story_case(applicant)
+    assert staffed not in [c["case_no"] for c in ok(administrator.get("/cases", queue="unassigned"))["items"]]
+
+
+def online_story_case(applicant: Api) -> str:
+    case_no = ok(applicant.post("/cases", story("online")["request"]), 201)["case_no"]
+    for code in ("id_card", "commitment"):
+        ok(applicant.upload(case_no, code), 201)
+    ok(applicant.act(case_no, "submit"))
+    dispatch()
+    return case_no
