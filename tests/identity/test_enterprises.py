@@ -318,3 +318,18 @@ def test_establishment_checks_its_data(geo, make_account, overrides, code: str) 
     with pytest.raises(DomainError) as raised:
         establish(make_account("fan"), **overrides)
     assert raised.value.code == code
+
+
+def test_without_an_agent_the_verified_legal_representative_binds_the_first(client, geo, make_account) -> None:
+    enterprise = establish(None, legal_representative_id_number=FAN_ID)
+    assert (enterprise.status, enterprise.registered_by, list(enterprise.agents.all())) == ("approved", None, [])
+    assert AuditEntry.objects.get(code="tongban.enterprise.established").data["agent"] == ""
+    fan = make_account("fan", id_number=FAN_ID, level=RealNameLevel.IN_PERSON)
+    response = client.post(
+        f"/api/v1/enterprises/{NEW_CODE}/agents",
+        {"username": "fan", "id_number": FAN_ID},
+        content_type="application/json",
+        headers=bearer(fan),
+    )
+    assert response.status_code == 201, response.content
+    assert active_agents(enterprise) == ["fan"]

@@ -338,17 +338,21 @@ def establish_enterprise(
     decided_by: str,
     node: str,
     case_no: str,
+    legal_representative_id_number: str = "",
 ) -> Enterprise:
     """The enterprise an approved establishment case (设立登记) brings into being, already approved.
 
     Called from the case decision, inside its transaction: the savepoint below undoes this function's
-    writes on a conflict, and the caller's transaction commits or rolls back the rest.
+    writes on a conflict, and the caller's transaction commits or rolls back the rest. Without an
+    agent (a window applicant with no account), the legal representative's ID number lets their own
+    verified account bind agents later.
     """
     fields = check_fields(
         credit_code=credit_code,
         name=name,
         domicile_code=domicile_code,
         legal_representative=legal_representative,
+        legal_representative_id_number=legal_representative_id_number,
     )
     with transaction.atomic():
         enterprise = _create(
