@@ -69,7 +69,7 @@ def resolve(model: type[BaseModel], loc: tuple[Any, ...], shown_loc: tuple[Any, 
             label = field_label(str(part), info)
             current = _inner_model(info.annotation)
         else:  # a key of a mapping, or a name the model does not have
-            label = f"{label}中的“{part}”" if label else str(part)
+            label = f"{label}（{part}）" if label else str(part)
             info, current = None, None
     names = [str(p) for p in shown_loc]
     # A body schema parameter wraps the body: `payload.password` is the body's `password`.

@@ -200,7 +200,7 @@ def test_validate_form_checks_choices_booleans_and_integers(catalog, fixed_clock
                 "hukou_region": "370100",
                 "parent_name": "王杰",
                 "parent_id_number": MALE_ID,
-                "parents_married": "是",
+                "parents_married": "也许",
                 "phone": "0531-88888888",
             },
         )

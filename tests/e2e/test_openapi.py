@@ -151,7 +151,7 @@ def documented(spec: dict) -> dict[int | None, set[str]]:
     responses = [op["responses"] for _, _, op in operations(spec)]
     responses.append(spec["components"]["responses"])
     for group in responses:
-        for key, response in group.items():
+        for response in group.values():
             media = response.get("content", {}).get(PROBLEM_MEDIA_TYPE)
             if not media:
                 continue

@@ -27,6 +27,9 @@ FACT_LABELS = {
     "origin_region": "迁出地（转出地）",
     "chosen_region": "申请人选择的办理地",
 }
+# What a yes/no answer may be given as, in a form and in the eligibility query alike.
+TRUE_WORDS = ("true", "1", "是", "yes")
+FALSE_WORDS = ("false", "0", "否", "no")
 REGION_CODE_RE = re.compile(r"^\d{6}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -191,10 +194,24 @@ def _integer(field: dict[str, Any], value: Any) -> int:
     raise DomainError("invalid_integer", "应为整数。")
 
 
-def _boolean(field: dict[str, Any], value: Any) -> bool:
+def parse_boolean(value: Any) -> bool | None:
+    """True or False for a yes/no answer (true/false, 1/0, 是/否, yes/no, or a JSON boolean); None otherwise."""
     if isinstance(value, bool):
         return value
-    raise DomainError("invalid_boolean", "应为“是”或“否”（true 或 false）。")
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return None
+
+
+def _boolean(field: dict[str, Any], value: Any) -> bool:
+    parsed = parse_boolean(value)
+    if parsed is None:
+        raise DomainError("invalid_boolean", "应为“是”或“否”（也可填 true 或 false）。")
+    return parsed
 
 
 _CLEANERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {

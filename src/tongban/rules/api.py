@@ -11,6 +11,7 @@ from ninja import Path, Query, Router, Schema
 from tongban import clock
 from tongban.catalog.api import labelled_choices
 from tongban.catalog.models import Mode
+from tongban.catalog.services import parse_boolean
 from tongban.errors import DomainError
 from tongban.problems import problems
 from tongban.rules.eligibility import eligibility, form_field_types, known_facts
@@ -18,8 +19,6 @@ from tongban.rules.eligibility import eligibility, form_field_types, known_facts
 router = Router(tags=["资格与办理地"])
 
 RESERVED = ("node", "on", "mode")
-TRUE_WORDS = ("true", "1", "是", "yes")
-FALSE_WORDS = ("false", "0", "否", "no")
 
 
 class ReasonOut(Schema):
@@ -175,11 +174,10 @@ def _facts(code: str, request: HttpRequest) -> dict[str, Any]:
 
 def _typed(kind: str, value: str) -> Any:
     if kind == "boolean":
-        if value.lower() in TRUE_WORDS:
-            return True
-        if value.lower() in FALSE_WORDS:
-            return False
-        raise ValueError("应为 true 或 false。")
+        parsed = parse_boolean(value)
+        if parsed is None:
+            raise ValueError("应为“是”或“否”（也可填 true 或 false）。")
+        return parsed
     if kind == "integer":
         try:
             return int(value)
