@@ -126,7 +126,7 @@ class ItemVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["item", "version"], name="uniq_item_version")]
 
     def __str__(self) -> str:
-        return f"{self.item.name} v{self.version}"
+        return f"{self.item.name}（第 {self.version} 版）"
 
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_until is None or on < self.valid_until)
@@ -188,6 +188,9 @@ class Leg(models.Model):
         ordering = ["item_version_id", "order"]
         constraints = [models.UniqueConstraint(fields=["item_version", "order"], name="uniq_leg_order")]
 
+    def __str__(self) -> str:
+        return f"第 {self.order} 环节：{self.name}"
+
 
 class Coverage(models.Model):
     """Which node offers an item across provinces, in which modes, over which dates."""
@@ -208,6 +211,9 @@ class Coverage(models.Model):
         verbose_name = "通办范围"
         verbose_name_plural = "通办范围"
         ordering = ["item_id", "node_id", "valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} 在节点 {self.node_id} 的通办范围（{self.valid_from.isoformat()} 起）"
 
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_until is None or on < self.valid_until)
