@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from tongban import clock
 from tongban.catalog.api import labelled_choices
-from tongban.catalog.models import Mode
+from tongban.catalog.models import Leg, LimitUnit, Material, Mode
 from tongban.catalog.services import parse_boolean
 from tongban.errors import DomainError
 from tongban.problems import problems
@@ -21,66 +21,70 @@ router = Router(tags=["资格与办理地"])
 RESERVED = ("node", "on", "mode")
 
 
+MODES = labelled_choices(Mode)
+FUNCTION = "部门职能代码，如 yibao 医疗保障、renshe 人力资源社会保障、gongjijin 住房公积金"
+
+
 class ReasonOut(Schema):
-    code: str
-    detail: str
+    code: str = Field(..., description="原因代码（见 docs/api.md 的 Eligibility reasons）")
+    detail: str = Field(..., description="给申请人的中文说明")
 
 
 class OwnerOut(Schema):
-    region: str
-    node: str
-    department_function: str
-    department: str
+    region: str = Field(..., description="属地区划代码")
+    node: str = Field(..., description="属地节点")
+    department_function: str = Field(..., description=FUNCTION)
+    department: str = Field(..., description="办理部门名称")
 
 
 class MaterialOut(Schema):
-    code: str
-    name: str
-    requirement: str
-    form: str
-    licence_type: str
-    condition: str
+    code: str = Field(..., description="材料编码")
+    name: str = Field(..., description="材料名称")
+    requirement: str = Field(..., description=f"要求：{labelled_choices(Material.Requirement)}（已按事实判断为需要）")
+    form: str = Field(..., description=f"形式：{labelled_choices(Material.Form)}")
+    licence_type: str = Field(..., description="可由电子证照代替时的证照类型")
+    condition: str = Field(..., description="需要提交的情形")
 
 
 class LimitOut(Schema):
-    value: int
-    unit: str
-    unit_label: str
+    value: int = Field(..., description="时限数值")
+    unit: str = Field(..., description=f"单位代码：{labelled_choices(LimitUnit)}")
+    unit_label: str = Field(..., description="单位名称")
 
 
 class LimitsOut(Schema):
-    legal: LimitOut
-    promised: LimitOut
-    immediate: bool
+    legal: LimitOut = Field(..., description="法定时限")
+    promised: LimitOut = Field(..., description="承诺时限")
+    immediate: bool = Field(..., description="是否即办件")
 
 
 class LegOut(Schema):
-    order: int
-    name: str
-    place: str
-    region: str
-    node: str
-    department_function: str
-    department: str
-    limit: LimitOut
+    order: int = Field(..., description="顺序")
+    name: str = Field(..., description="环节名称")
+    place: str = Field(..., description=f"办理地：{labelled_choices(Leg.Place)}")
+    region: str = Field(..., description="办理地区划代码")
+    node: str = Field(..., description="办理节点")
+    department_function: str = Field(..., description=FUNCTION)
+    department: str = Field(..., description="办理部门名称")
+    limit: LimitOut = Field(..., description="本环节时限")
 
 
 class EligibilityOut(Schema):
-    item: str
-    version: int | None
-    on: str
-    node: str
-    available: bool
-    reasons: list[ReasonOut]
-    modes: list[str]
-    mode: str | None
-    owner: OwnerOut | None
-    materials: list[MaterialOut]
-    limits: LimitsOut | None
-    legs: list[LegOut]
-    source: str | None
-    unverified: list[str]
-    trace: list[dict[str, Any]]
+    item: str = Field(..., description="事项编码")
+    version: int | None = Field(..., description="当日有效的事项版本；没有则为空")
+    on: str = Field(..., description="按哪一天的规定回答（YYYY-MM-DD）")
+    node: str = Field(..., description="申请人所在节点")
+    available: bool = Field(..., description="能否在此办理（没有不能办理的原因）")
+    reasons: list[ReasonOut] = Field(..., description="不能办理的每个原因")
+    modes: list[str] = Field(..., description=f"该节点当日提供的办理模式代码：{MODES}")
+    mode: str | None = Field(..., description=f"所请求或唯一提供的办理模式代码（{MODES}）；否则为空")
+    owner: OwnerOut | None = Field(..., description="属地（由哪个地区的哪个部门办理）；无法确定时为空")
+    materials: list[MaterialOut] = Field(..., description="一次性告知的申请材料")
+    limits: LimitsOut | None = Field(..., description="办理时限；没有有效版本时为空")
+    legs: list[LegOut] = Field(..., description="多地联办的各环节")
+    source: str | None = Field(..., description="事项版本的公开来源")
+    unverified: list[str] = Field(..., description="未取自公开来源的要素（事项版本字段、coverage.…、parameters.…）")
+    trace: list[dict[str, Any]] = Field(..., description="答复依据：事项版本、通办范围、规则版本及其参数与法律依据")
 
 
 DESCRIPTION = """\
@@ -125,7 +129,7 @@ def item_eligibility(
     code: str = Path(..., description="事项编码（基本编码），如 TB-minzheng-001"),
     node: str = Query(..., description="申请人所在的平台节点编码（省级区划代码，国家平台为 000000）"),
     on: str | None = Query(None, description="按哪一天的规定回答，格式 YYYY-MM-DD；默认为今天"),
-    mode: str | None = Query(None, description=f"办理模式：{labelled_choices(Mode)}"),
+    mode: str | None = Query(None, description=f"办理模式：{MODES}"),
 ) -> dict[str, Any]:
     facts = _facts(code, request)
     return eligibility(code, node, _day(on), facts, _mode(mode))
@@ -146,7 +150,7 @@ def _day(on: str | None) -> dt.date:
 
 def _mode(mode: str | None) -> str | None:
     if mode and mode not in Mode.values:
-        raise _invalid(f"办理模式“{mode}”无效，可选：{labelled_choices(Mode)}。")
+        raise _invalid(f"办理模式“{mode}”无效，可选：{MODES}。")
     return mode or None
 
 
