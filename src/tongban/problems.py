@@ -103,6 +103,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 ]
             },
         },
+        "allowed": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "查询参数取值无效时：该参数的可选值",
+        },
         "reasons": {
             "type": "array",
             "description": "not_eligible：不能在此办理的每个原因",
