@@ -135,6 +135,7 @@ FIELD_ERROR_SCHEMA: dict[str, Any] = {
             "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
             "description": "字段在请求中的位置：body、query、path、header 加字段路径（invalid_request）",
         },
+        "allowed": {"type": "array", "items": {"type": "string"}, "description": "该字段的可选值（取值无效时）"},
     },
 }
 
