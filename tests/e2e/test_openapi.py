@@ -43,6 +43,10 @@ COVERED_MODULES = (
     "tongban.rules.api",
     "tongban.regions.api",
     "tongban.exchange.api",
+    "tongban.cases.api",
+    "tongban.cases.services",
+    "tongban.cases.policy",
+    "tongban.cases.applicants",
 )
 METHODS = {"get", "post", "put", "patch", "delete"}
 

@@ -21,6 +21,7 @@ from tongban.exchange import exchanges
 from tongban.exchange.models import Exchange
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
+from tongban.problems import problems
 
 router = Router(tags=["办件"], auth=token_or_session)
 
@@ -55,7 +56,35 @@ def _case(request: HttpRequest, case_no: str) -> Case:
     return find_visible_case(request_actor(request), case_no)
 
 
-@router.post("", response={201: dict}, summary="创建办件（草稿）")
+@router.post(
+    "",
+    response={201: dict},
+    summary="创建办件（草稿）",
+    openapi_extra=problems(
+        {
+            400: ["node_required", "invalid_id_number", "invalid_credit_code"],
+            403: ["applicant_required", "enterprise_not_authorized", "real_name_required", "window_clerk_required"],
+            404: ["item_unknown", "node_unknown", "department_unknown", "region_unknown"],
+            422: [
+                "item_not_in_force",
+                "item_not_offered",
+                "mode_not_offered",
+                "invalid_form",
+                "invalid_facts",
+                "applicant_required",
+                "identity_not_verified",
+                "applicant_account_mismatch",
+                "applicant_mismatch",
+                "enterprise_not_registered",
+                "establishment_has_no_credit_code",
+                "jurisdiction_fact_missing",
+                "jurisdiction_fact_invalid",
+                "department_function_unknown",
+                "not_eligible",
+            ],
+        }
+    ),
+)
 def create(request: HttpRequest, body: CaseCreateIn):
     actor = request_actor(request)
     applicant = ApplicantInput(**body.applicant.dict()) if body.applicant else None
@@ -93,7 +122,12 @@ def _queue(value: str) -> str:
     return value
 
 
-@router.get("", response=dict, summary="我的办件或工作队列")
+@router.get(
+    "",
+    response=dict,
+    summary="我的办件或工作队列",
+    openapi_extra=problems({403: ["administrator_required"], 422: ["invalid_filter"]}),
+)
 def list_cases(
     request: HttpRequest,
     status: str = "",
@@ -135,12 +169,67 @@ def list_cases(
     return {"total": total, "limit": limit, "offset": offset, "items": [views.summary(c, actor) for c in rows]}
 
 
-@router.get("/{case_no}", response=dict, summary="办件详情：状态、期限与全程时间线")
+@router.get(
+    "/{case_no}",
+    response=dict,
+    summary="办件详情：状态、期限与全程时间线",
+    openapi_extra=problems({404: ["case_not_found"]}),
+)
 def get_case(request: HttpRequest, case_no: str):
     return views.detail(_case(request, case_no), request_actor(request))
 
 
-@router.post("/{case_no}/actions", response={200: dict, 202: dict}, summary="办理动作")
+@router.post(
+    "/{case_no}/actions",
+    response={200: dict, 202: dict},
+    summary="办理动作",
+    openapi_extra=problems(
+        {
+            400: ["no_signing_key"],
+            403: ["action_not_permitted", "proxy_window_cannot_decide", "both_posts_required"],
+            404: ["case_not_found", "node_unknown"],
+            409: [
+                "action_not_for_mode",
+                "action_not_allowed_in_state",
+                "item_version_changed",
+                "last_leg_use_decide",
+                "extension_already_requested",
+                "no_extension_pending",
+                "legs_not_complete",
+                "not_immediate_item",
+                "window_handover_required",
+                "credit_code_unavailable",
+                "enterprise_exists",
+            ],
+            422: [
+                "action_unknown",
+                "use_supplements",
+                "reason_too_long",
+                "reason_required",
+                "item_not_in_force",
+                "item_not_offered",
+                "mode_not_offered",
+                "not_eligible",
+                "materials_missing",
+                "form_check_incomplete",
+                "waybill_required",
+                "waybill_invalid",
+                "correction_list_invalid",
+                "correction_list_empty",
+                "material_unknown",
+                "documents_invalid",
+                "extension_invalid",
+                "special_kind_invalid",
+                "outcome_invalid",
+                "reasons_required",
+                "delivery_method_invalid",
+                "receipt_required",
+                "receipt_invalid",
+                "message_not_encodable",
+            ],
+        }
+    ),
+)
 def act(request: HttpRequest, case_no: str, body: ActionIn):
     actor = request_actor(request)
     case = _case(request, case_no)
@@ -166,7 +255,22 @@ def _outcome(outcome, actor):
     return Status(200, views.detail(case, actor))
 
 
-@router.post("/{case_no}/materials", response={201: dict}, summary="上传申请材料（multipart：material_code, file）")
+@router.post(
+    "/{case_no}/materials",
+    response={201: dict},
+    summary="上传申请材料（multipart：material_code, file）",
+    openapi_extra=problems(
+        {
+            400: ["upload_invalid", "file_empty"],
+            403: ["not_case_applicant"],
+            404: ["case_not_found"],
+            409: ["case_not_draft"],
+            413: ["file_too_large"],
+            415: ["unsupported_file_type"],
+            422: ["material_unknown"],
+        }
+    ),
+)
 def upload_material(request: HttpRequest, case_no: str):
     actor = request_actor(request)
     case = _case(request, case_no)
@@ -188,7 +292,22 @@ def upload_material(request: HttpRequest, case_no: str):
     )
 
 
-@router.post("/{case_no}/supplements", response={200: dict, 202: dict}, summary="提交补正材料（字段名为材料编码）")
+@router.post(
+    "/{case_no}/supplements",
+    response={200: dict, 202: dict},
+    summary="提交补正材料（字段名为材料编码）",
+    openapi_extra=problems(
+        {
+            400: ["upload_invalid", "file_empty", "no_signing_key"],
+            403: ["action_not_permitted", "not_case_applicant"],
+            404: ["case_not_found"],
+            409: ["action_not_allowed_in_state"],
+            413: ["file_too_large"],
+            415: ["unsupported_file_type"],
+            422: ["supplement_not_requested", "supplement_incomplete", "message_not_encodable"],
+        }
+    ),
+)
 def supplements(request: HttpRequest, case_no: str):
     actor = request_actor(request)
     case = _case(request, case_no)
@@ -198,7 +317,12 @@ def supplements(request: HttpRequest, case_no: str):
     return _outcome(do_supplement(actor, case, files), actor)
 
 
-@router.post("/{case_no}/exchanges/{message_id}/retry", response=dict, summary="重新发送超时或未答复的跨节点交换")
+@router.post(
+    "/{case_no}/exchanges/{message_id}/retry",
+    response=dict,
+    summary="重新发送超时或未答复的跨节点交换",
+    openapi_extra=problems({404: ["case_not_found", "exchange_not_found"], 409: ["exchange_not_retryable"]}),
+)
 def retry_exchange(request: HttpRequest, case_no: str, message_id: str):
     actor = request_actor(request)
     case = _case(request, case_no)
