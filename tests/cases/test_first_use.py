@@ -127,6 +127,16 @@ def test_a_self_declared_id_number_does_not_open_someone_elses_case():
 # ------------------------------------------------------------------ flows that fit the item
 
 
+def submitted_proxy_case() -> tuple[Api, str]:
+    """樊女士's 异地代收代办 at the 尚志 window, submitted."""
+    clerk = Api("hlj-shichang-clerk", node="230000")
+    case_no = ok(clerk.post("/cases", _proxy_body(username="fan")), 201)["case_no"]
+    for code in ("application", "agent_id_card", "authorisation"):
+        ok(clerk.upload(case_no, code), 201)
+    ok(clerk.act(case_no, "submit"))
+    return clerk, case_no
+
+
 def test_a_window_of_the_owning_department_is_not_proxy_handling():
     """The 南京 marriage office registering two non-local parties: no form check, no forward, no waybill."""
     bride()
@@ -167,11 +177,7 @@ def test_an_immediate_item_is_accepted_and_decided_in_one_step_by_one_holding_bo
 
 
 def test_an_item_that_is_not_immediate_cannot_be_decided_on_the_spot():
-    clerk = Api("hlj-shichang-clerk", node="230000")
-    case_no = ok(clerk.post("/cases", _proxy_body(username="fan")), 201)["case_no"]
-    for code in ("application", "agent_id_card", "authorisation"):
-        ok(clerk.upload(case_no, code), 201)
-    ok(clerk.act(case_no, "submit"))
+    clerk, case_no = submitted_proxy_case()
     ok(clerk.act(case_no, "check_form", identity_verified=True, form_complete=True))
     ok(clerk.act(case_no, "forward", waybill={"carrier": "中国邮政EMS", "number": "1187654321098"}))
     dispatch()
@@ -188,11 +194,7 @@ def test_an_item_that_is_not_immediate_cannot_be_decided_on_the_spot():
 
 
 def test_the_owner_acting_before_the_forward_is_told_the_case_is_still_at_the_window():
-    clerk = Api("hlj-shichang-clerk", node="230000")
-    case_no = ok(clerk.post("/cases", _proxy_body(username="fan")), 201)["case_no"]
-    for code in ("application", "agent_id_card", "authorisation"):
-        ok(clerk.upload(case_no, code), 201)
-    ok(clerk.act(case_no, "submit"))
+    clerk, case_no = submitted_proxy_case()
     dispatch()
     answer = problem(
         Api("qh-shichang-reviewer", node="630000").act(case_no, "accept"), 403, "proxy_window_cannot_decide"
@@ -213,11 +215,7 @@ def test_in_correction_the_applicant_is_offered_the_supplement(online_case):
 
 
 def decided_proxy_case() -> tuple[Api, Api, str]:
-    clerk = Api("hlj-shichang-clerk", node="230000")
-    case_no = ok(clerk.post("/cases", _proxy_body(username="fan")), 201)["case_no"]
-    for code in ("application", "agent_id_card", "authorisation"):
-        ok(clerk.upload(case_no, code), 201)
-    ok(clerk.act(case_no, "submit"))
+    clerk, case_no = submitted_proxy_case()
     ok(clerk.act(case_no, "check_form", identity_verified=True, form_complete=True))
     ok(clerk.act(case_no, "forward", waybill={"carrier": "中国邮政EMS", "number": "1187654321098"}))
     dispatch()

@@ -13,7 +13,7 @@ from tongban.cases import views
 from tongban.cases.lifecycle import TERMINAL
 from tongban.cases.models import Case, CaseStatus, Warning
 from tongban.cases.numbering import is_well_formed
-from tongban.cases.policy import find_visible_case, unassigned_cases, visible_cases
+from tongban.cases.policy import find_visible_case, unassigned_cases, visible_cases, with_unassigned
 from tongban.cases.services import ApplicantInput, add_material, create_case, do_action, do_supplement
 from tongban.catalog.models import Mode
 from tongban.errors import DomainError, Forbidden, NotFound
@@ -165,7 +165,7 @@ def list_cases(
     limit = max(1, min(limit, 200))
     offset = max(0, offset)
     total = cases.count()
-    rows = cases.order_by("-received_at", "-id")[offset : offset + limit]
+    rows = with_unassigned(cases).order_by("-received_at", "-id")[offset : offset + limit]
     return {"total": total, "limit": limit, "offset": offset, "items": [views.summary(c, actor) for c in rows]}
 
 

@@ -71,24 +71,33 @@ def is_party(actor: Actor, case: Case) -> bool:
 HANDLER_ROLES = ("window_clerk", "reviewer", "approver")
 
 
-def _staffed(node: Any, department: Any) -> Exists:
-    return Exists(
-        StaffBinding.objects.filter(node_id=node, department_id=department, active=True, role__in=HANDLER_ROLES)
-    )
+def _handler_posts(node: Any, department: Any) -> QuerySet[StaffBinding]:
+    return StaffBinding.objects.filter(node_id=node, department_id=department, active=True, role__in=HANDLER_ROLES)
+
+
+def _held_open_here(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.filter(processing_node=F("node")).exclude(status__in=(*TERMINAL, "draft"))
 
 
 def unassigned_cases(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Open cases held at their node by a department nobody there is posted to (the administrators' queue)."""
-    held_here = cases.filter(processing_node=F("node")).exclude(status__in=(*TERMINAL, "draft"))
-    return held_here.filter(~_staffed(OuterRef("node"), OuterRef("processing_department_id")))
+    return _held_open_here(cases).filter(
+        ~Exists(_handler_posts(OuterRef("node"), OuterRef("processing_department_id")))
+    )
+
+
+def with_unassigned(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate each case with `has_handlers`, so a list asks once rather than once per row."""
+    return cases.annotate(has_handlers=Exists(_handler_posts(OuterRef("node"), OuterRef("processing_department_id"))))
 
 
 def is_unassigned(case: Case) -> bool:
     if case.processing_node != case.node or case.status in TERMINAL or case.status == "draft":
         return False
-    return not StaffBinding.objects.filter(
-        node_id=case.node, department_id=case.processing_department_id, active=True, role__in=HANDLER_ROLES
-    ).exists()
+    has_handlers = getattr(case, "has_handlers", None)
+    if has_handlers is None:
+        has_handlers = _handler_posts(case.node, case.processing_department_id).exists()
+    return not has_handlers
 
 
 def visible_cases(actor: Actor) -> QuerySet[Case]:

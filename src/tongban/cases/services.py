@@ -752,9 +752,7 @@ def _on_the_spot_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str
 
 
 def _send_to_window_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:
-    if case.outcome != "approve" and not data.get("waybill"):
-        # A refusal's written decision goes to the window too; nothing else is required of it.
-        return {}
+    # The paper result (or a refusal's written decision) may travel by post: its waybill is optional.
     waybill = _waybill(data, required=False)
     return {"waybill": waybill} if waybill else {}
 
