@@ -217,3 +217,32 @@ def test_security_schemes_and_successes_are_described_in_chinese(spec):
     schemes = spec["components"]["securitySchemes"]
     assert all(scheme["description"] for scheme in schemes.values())
     assert spec["paths"]["/api/v1/items"]["get"]["responses"]["200"]["description"] == "成功"
+
+
+def _resolve(spec: dict, schema: dict) -> dict:
+    ref = schema.get("$ref", "")
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
+
+
+def test_every_success_answer_has_a_typed_schema(spec):
+    # An answer typed `dict` is `{"type": "object", "additionalProperties": true}`: tools learn nothing from it.
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400 or "content" not in response:
+                continue
+            schema = _resolve(spec, response["content"]["application/json"]["schema"])
+            if schema.get("type") == "array":
+                schema = _resolve(spec, schema["items"])
+            assert schema.get("properties"), f"{method} {path} {status}"
+            assert schema.get("additionalProperties") is not True, f"{method} {path} {status}"
+
+
+def test_the_case_detail_schema_names_the_timeline_and_deadlines(spec):
+    detail = spec["components"]["schemas"]["CaseDetail"]
+    assert detail["additionalProperties"] is False
+    assert {"timeline", "deadlines", "jurisdiction", "allowed_actions", "parties"} <= set(detail["required"])
+    entry = _resolve(spec, detail["properties"]["timeline"]["items"])
+    assert {"seq", "action", "label", "at", "node"} <= set(entry["properties"])
+    answers = spec["paths"]["/api/v1/cases/{case_no}/actions"]["post"]["responses"]
+    assert answers["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CaseDetail"}
+    assert answers["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Forwarded"}

@@ -14,6 +14,7 @@ from tongban.cases.lifecycle import TERMINAL
 from tongban.cases.models import Case, CaseStatus, Warning
 from tongban.cases.numbering import is_well_formed
 from tongban.cases.policy import find_visible_case, unassigned_cases, visible_cases, with_unassigned
+from tongban.cases.schemas import CaseDetail, CaseList, Forwarded, MaterialReceipt
 from tongban.cases.services import ApplicantInput, add_material, create_case, do_action, do_supplement
 from tongban.catalog.models import Mode
 from tongban.errors import DomainError, Forbidden, NotFound
@@ -58,7 +59,7 @@ def _case(request: HttpRequest, case_no: str) -> Case:
 
 @router.post(
     "",
-    response={201: dict},
+    response={201: CaseDetail},
     summary="创建办件（草稿）",
     openapi_extra=problems(
         {
@@ -124,7 +125,7 @@ def _queue(value: str) -> str:
 
 @router.get(
     "",
-    response=dict,
+    response=CaseList,
     summary="我的办件或工作队列",
     openapi_extra=problems({403: ["administrator_required"], 422: ["invalid_filter"]}),
 )
@@ -171,7 +172,7 @@ def list_cases(
 
 @router.get(
     "/{case_no}",
-    response=dict,
+    response=CaseDetail,
     summary="办件详情：状态、期限与全程时间线",
     openapi_extra=problems({404: ["case_not_found"]}),
 )
@@ -181,7 +182,7 @@ def get_case(request: HttpRequest, case_no: str):
 
 @router.post(
     "/{case_no}/actions",
-    response={200: dict, 202: dict},
+    response={200: CaseDetail, 202: Forwarded},
     summary="办理动作",
     openapi_extra=problems(
         {
@@ -257,7 +258,7 @@ def _outcome(outcome, actor):
 
 @router.post(
     "/{case_no}/materials",
-    response={201: dict},
+    response={201: MaterialReceipt},
     summary="上传申请材料（multipart：material_code, file）",
     openapi_extra=problems(
         {
@@ -294,7 +295,7 @@ def upload_material(request: HttpRequest, case_no: str):
 
 @router.post(
     "/{case_no}/supplements",
-    response={200: dict, 202: dict},
+    response={200: CaseDetail, 202: Forwarded},
     summary="提交补正材料（字段名为材料编码）",
     openapi_extra=problems(
         {
@@ -319,7 +320,7 @@ def supplements(request: HttpRequest, case_no: str):
 
 @router.post(
     "/{case_no}/exchanges/{message_id}/retry",
-    response=dict,
+    response=CaseDetail,
     summary="重新发送超时或未答复的跨节点交换",
     openapi_extra=problems({404: ["case_not_found", "exchange_not_found"], 409: ["exchange_not_retryable"]}),
 )
