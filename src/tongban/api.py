@@ -109,6 +109,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from tongban.cases.api import router as cases_router
+    from tongban.cases.hub_api import router as hub_router
     from tongban.catalog.api import router as catalog_router
     from tongban.exchange.api import router as exchange_router
     from tongban.identity.api import router as identity_router
@@ -121,6 +122,7 @@ def _register_routers() -> None:
     # /items/{code}/eligibility: a second router under /items; its paths do not overlap the catalog's.
     api.add_router("/items", rules_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/case-summaries", hub_router)
     api.add_router("/", exchange_router)
 
 

@@ -42,7 +42,7 @@ def test_every_message_of_the_three_modes_matches_its_schema():
     assert applicant.act(online_case, "withdraw", reason="不办了").status_code == 202
     dispatch()
     sent = list(OutboxMessage.objects.all())
-    assert {m.type for m in sent} >= {"case.created", "case.action", "case.request", "exchange.answer"}
+    assert {m.type for m in sent} >= {"case.created", "case.action", "case.request", "case.summary", "exchange.answer"}
     for message in sent:
         _check(envelope_of(message).to_dict())
 

@@ -32,6 +32,9 @@ def content(geo, monkeypatch) -> None:
     data = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
     for entry in data["accounts"]:
         for post in entry.get("posts", []):
+            if post["node"] == "000000":
+                Node.objects.get_or_create(code="000000", defaults={"name": "国家政务服务平台", "is_hub": True})
+                continue
             ensure_node(str(post["node"]))
             ensure_region(str(post["region"]))
     for entry in data["enterprises"]:
@@ -74,6 +77,8 @@ def test_demo_loads_every_story(content) -> None:
     zhengan = StaffBinding.objects.get(account__username="gz-yibao-reviewer")
     assert (zhengan.region_id, zhengan.department.region_id) == ("520324", "520300")
     assert StaffBinding.objects.get(account__username="qh-shichang-reviewer").department.function == "shichang"
+    national = StaffBinding.objects.get(account__username="hub-supervisor")
+    assert (national.node_id, national.region_id, national.role) == ("000000", None, "supervisor")
     supervisor = StaffBinding.objects.get(account__username="gz-supervisor")
     assert (supervisor.role, supervisor.region_id, supervisor.department) == ("supervisor", "520000", None)
     szr = Enterprise.objects.get(name="盛之瑞新能源科技有限公司")
@@ -84,6 +89,7 @@ def test_demo_loads_every_story(content) -> None:
     assert szr.legal_representative_id_number == Account.objects.get(username="fan").id_number
     story_posts = StaffBinding.objects.exclude(account__username__regex=demo.GENERATED_PATTERN)
     assert set(story_posts.values_list("node_id", flat=True)) == {
+        "000000",
         "370000",
         "110000",
         "330000",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tongban.cases.models import Case, CaseAction, CaseMaterial
+from tongban.cases.models import Case, CaseAction, CaseMaterial, HubCaseSummary
 
 
 class CaseActionInline(admin.TabularInline):
@@ -36,6 +36,20 @@ class CaseAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A case changes only through its actions; the admin shows it and never edits it.
         return [f.name for f in Case._meta.fields if f.name not in self.exclude]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(HubCaseSummary)
+class HubCaseSummaryAdmin(admin.ModelAdmin):
+    list_display = ("case_no", "item_name", "status", "owner_node", "processing_node", "warning", "as_of")
+    list_filter = ("status", "warning", "owner_node", "mode", "unassigned")
+    search_fields = ("case_no", "item_code", "item_name")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Summaries are written only by the nodes' reports.
+        return [f.name for f in HubCaseSummary._meta.fields]
 
     def has_add_permission(self, request):
         return False

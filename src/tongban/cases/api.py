@@ -104,7 +104,7 @@ def create(request: HttpRequest, body: CaseCreateIn):
 QUEUES = {"mine": "本人所在部门正在办理的办件", "unassigned": "本节点无人办理的办件（部门尚无工作人员）"}
 
 
-def _check_filter(name: str, label: str, value: str, allowed: dict[str, str]) -> None:
+def check_filter(name: str, label: str, value: str, allowed: dict[str, str]) -> None:
     """An unknown filter value is a mistake, not an empty list: say which values exist."""
     if value and value not in allowed:
         shown = "、".join(f"{code}（{text}）" for code, text in allowed.items())
@@ -119,7 +119,7 @@ def _check_filter(name: str, label: str, value: str, allowed: dict[str, str]) ->
 def _queue(value: str) -> str:
     # `queue=true` predates the named queues and means the caller's own work queue.
     value = {"true": "mine", "1": "mine", "false": "", "0": ""}.get(value.strip().lower(), value.strip())
-    _check_filter("queue", "队列", value, QUEUES)
+    check_filter("queue", "队列", value, QUEUES)
     return value
 
 
@@ -140,9 +140,9 @@ def list_cases(
     offset: int = 0,
 ):
     actor = request_actor(request)
-    _check_filter("status", "办件状态", status, dict(CaseStatus.choices))
-    _check_filter("mode", "办理模式", mode, dict(Mode.choices))
-    _check_filter("warning", "预警", warning, {k: v for k, v in Warning.choices if k})
+    check_filter("status", "办件状态", status, dict(CaseStatus.choices))
+    check_filter("mode", "办理模式", mode, dict(Mode.choices))
+    check_filter("warning", "预警", warning, {k: v for k, v in Warning.choices if k})
     chosen_queue = _queue(queue)
     cases = visible_cases(actor).select_related("item")
     if status:

@@ -17,6 +17,7 @@ from tongban.cases.lifecycle import next_status
 from tongban.cases.models import Case, CaseAction, CaseParty
 from tongban.cases.policy import Acting
 from tongban.cases.refs import department_id_of, legs_in
+from tongban.cases.reporting import report_to_hub
 from tongban.cases.services import (
     append_action,
     check_supplement_covers_notice,
@@ -89,6 +90,7 @@ def on_case_created(envelope: Envelope) -> None:
     for action in snap["actions"]:
         _insert_action(case, action)
     refresh(case)
+    report_to_hub(case, snap["actions"][-1]["name"] if snap["actions"] else "")
     audit(
         "tongban.case.received_from_node",
         node=node,
@@ -131,6 +133,7 @@ def on_case_action(envelope: Envelope) -> None:
     next_status(case.status, action["name"])  # a replica that cannot follow the log is a defect: fail loudly
     _insert_action(case, action)
     refresh(case)
+    report_to_hub(case, action["name"])
 
 
 REQUESTABLE = frozenset({"withdraw", "complete_correction"})

@@ -175,3 +175,59 @@ class CaseNumberCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["node", "day"], name="uniq_case_counter")]
+
+
+class HubCaseSummary(models.Model):
+    """What the national hub knows of a case kept at a provincial node: where it stands and on which
+    clock, never who applied or what they filed. The node that acts on the case reports it
+    (`case.summary`); the newest report by action count, then by time, wins."""
+
+    node = models.CharField("所在节点（枢纽）", max_length=6)
+    case_no = models.CharField("办件编号", max_length=32)
+    reported_by = models.CharField("报告节点", max_length=6)
+    as_of = models.DateTimeField("截至")
+    action_count = models.PositiveIntegerField("动作数")
+    last_action = models.CharField("最近动作", max_length=32)
+    item_code = models.CharField("事项编码", max_length=64)
+    item_name = models.CharField("事项名称", max_length=200)
+    item_version = models.PositiveIntegerField("事项版本")
+    mode = models.CharField("办理模式", max_length=16)
+    flow = models.CharField("流转方式", max_length=16)
+    status = models.CharField("办件状态", max_length=20, choices=CaseStatus.choices)
+    outcome = models.CharField("办理结果", max_length=8, blank=True)
+    applicant_type = models.CharField("申请人类型", max_length=12)
+    submitted_node = models.CharField("收件节点", max_length=6)
+    owner_node = models.CharField("事项所属节点", max_length=6)
+    processing_node = models.CharField("当前办理节点", max_length=6)
+    delivery_node = models.CharField("送达节点", max_length=6)
+    submitted_department = models.ForeignKey(
+        "regions.Department", verbose_name="收件部门", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    owner_department = models.ForeignKey(
+        "regions.Department", verbose_name="属地部门", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    processing_department = models.ForeignKey(
+        "regions.Department", verbose_name="当前办理部门", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField("收件时间", null=True)
+    accepted_at = models.DateTimeField("受理时间", null=True)
+    decided_at = models.DateTimeField("办结时间", null=True)
+    promised_due = models.DateField("承诺办结日期", null=True)
+    legal_due = models.DateField("法定办结日期", null=True)
+    due_provisional = models.BooleanField("期限为预估", default=False)
+    paused_working_days = models.PositiveIntegerField("暂停工作日", default=0)
+    warning = models.CharField("预警", max_length=8, blank=True, choices=Warning.choices)
+    unassigned = models.BooleanField("无人办理", default=False)
+
+    class Meta:
+        verbose_name = "全国办件概况"
+        verbose_name_plural = "全国办件概况"
+        constraints = [models.UniqueConstraint(fields=["node", "case_no"], name="uniq_hub_case_summary")]
+        indexes = [
+            models.Index(fields=["node", "status"]),
+            models.Index(fields=["node", "warning"]),
+            models.Index(fields=["node", "owner_node"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_no

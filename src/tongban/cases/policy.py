@@ -127,6 +127,8 @@ def _staff_scope(binding) -> Q:
     if role in ("reviewer", "approver"):
         return Q(handler_departments=binding.department_id) if binding.department_id else Q(pk__in=[])
     if role == "supervisor":
+        if binding.region_id is None:
+            return Q(pk__in=[])  # the hub's supervisors follow cases through summaries (cases.reporting)
         prefix = _region_prefix(binding.region_id)
         # Every case a department of the region handled: as owner, as the accepting window, or one leg.
         scope = (

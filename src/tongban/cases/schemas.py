@@ -107,8 +107,8 @@ class DeadlinesOut(Strict):
     decided_at: str | None
 
 
-class LegOut(Schema):
-    """One leg of a 多地联办; the timestamps appear as the leg starts and completes."""
+class LegOut(Strict):
+    """One leg of a 多地联办; the timestamps and the due date appear as the leg starts and completes."""
 
     order: int
     name: str
@@ -121,6 +121,7 @@ class LegOut(Schema):
     started_at: str | None = None
     completed_at: str | None = None
     due: str | None = None
+    provisional: bool | None = Field(None, description="本环节期限是否为预估")
 
 
 class MaterialOut(Strict):
@@ -176,7 +177,7 @@ class OfferedAction(Strict):
 class CaseDetail(CaseSummary):
     item: ItemRef
     rules_date: str = Field(..., description="适用规则的日期")
-    outcome: str = Field(..., description="办理结果：approved 准予、rejected 不予")
+    outcome: str = Field(..., description="办理结果：approve 准予、deny 不予；未作决定为空")
     applicant: ApplicantOut
     parties: list[PartyOut] = Field(..., description="共同申请的各方当事人")
     jurisdiction: JurisdictionOut

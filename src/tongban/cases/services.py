@@ -21,6 +21,7 @@ from tongban.cases.models import Case, CaseAction, CaseMaterial, CaseParty
 from tongban.cases.numbering import next_case_no
 from tongban.cases.policy import Acting, authorize, is_applicant
 from tongban.cases.refs import department_ref, legs_out
+from tongban.cases.reporting import report_to_hub
 from tongban.catalog.models import ItemVersion, Material
 from tongban.catalog.services import (
     leg_regions,
@@ -479,6 +480,7 @@ def append_action(case: Case, acting: Acting, action: str, reason: str, data: di
         data={"seq": row.seq, "status": case.status, "reason": reason},
     )
     _replicate(case, row)
+    report_to_hub(case, row.name)
     return row
 
 

@@ -14,6 +14,7 @@ from tongban import clock
 from tongban.cases.lifecycle import TERMINAL
 from tongban.cases.models import Case
 from tongban.cases.policy import Acting
+from tongban.cases.reporting import report_to_hub
 from tongban.cases.services import append_action, lock_case, refresh
 from tongban.exchange import trust
 from tongban.exchange.exchanges import expire_overdue
@@ -73,7 +74,10 @@ def refresh_open_cases(node: str | None = None, only_provisional: bool = False) 
     changed = 0
     for pk in cases.values_list("pk", flat=True):
         with transaction.atomic():
-            changed += refresh(lock_case(Case(pk=pk)), only_if_changed=True)
+            case = lock_case(Case(pk=pk))
+            if refresh(case, only_if_changed=True):
+                changed += 1
+                report_to_hub(case)
     return changed
 
 

@@ -36,7 +36,7 @@ def node_name(code: str) -> str:
     return node.name if node else code
 
 
-def _iso(value) -> str | None:
+def iso(value) -> str | None:
     """Instants in Beijing time, dates as they are."""
     if value is None:
         return None
@@ -88,8 +88,8 @@ def summary(case: Case, actor: Actor | None = None) -> dict[str, Any]:
         "submitted_node": case.submitted_node,
         "owner_node": case.owner_node,
         "processing_node": case.processing_node,
-        "received_at": _iso(case.received_at),
-        "promised_due": _iso(case.promised_due),
+        "received_at": iso(case.received_at),
+        "promised_due": iso(case.promised_due),
         "due_provisional": case.due_provisional,
         "warning": case.warning,
         "warning_label": WARNING_LABELS.get(case.warning, ""),
@@ -136,15 +136,15 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
             "delivery": {"node": case.delivery_node, "node_name": node_name(case.delivery_node)},
         },
         "deadlines": {
-            "received_at": _iso(case.received_at),
-            "owner_received_at": _iso(case.owner_received_at),
-            "acceptance_due": _iso(case.acceptance_due),
-            "accepted_at": _iso(case.accepted_at),
-            "promised_due": _iso(case.promised_due),
-            "legal_due": _iso(case.legal_due),
+            "received_at": iso(case.received_at),
+            "owner_received_at": iso(case.owner_received_at),
+            "acceptance_due": iso(case.acceptance_due),
+            "accepted_at": iso(case.accepted_at),
+            "promised_due": iso(case.promised_due),
+            "legal_due": iso(case.legal_due),
             "provisional": case.due_provisional,
             "paused_working_days": case.paused_working_days,
-            "decided_at": _iso(case.decided_at),
+            "decided_at": iso(case.decided_at),
         },
         "legs": case.legs_state,
         "current_leg": case.current_leg,
@@ -166,7 +166,7 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
                 "seq": a.seq,
                 "action": a.name,
                 "label": ACTION_LABELS.get(a.name, a.name),
-                "at": _iso(a.at),
+                "at": iso(a.at),
                 "actor_name": a.actor_name,
                 "role": a.role,
                 "role_label": ROLE_LABELS.get(a.role, a.role),
@@ -221,7 +221,7 @@ def _notices(case: Case) -> list[dict[str, Any]]:
             code, detail, action = entry.data.get("code"), entry.data.get("detail"), entry.data.get("action", "")
         notices.append(
             {
-                "at": _iso(entry.at),
+                "at": iso(entry.at),
                 "action": action,
                 "label": ACTION_LABELS.get(action, ""),
                 "code": code,
@@ -239,7 +239,7 @@ def _exchanges(case: Case) -> list[dict[str, Any]]:
             "to_node": e.to_node,
             "state": e.state,
             "state_label": e.get_state_display(),
-            "deadline": _iso(e.deadline),
+            "deadline": iso(e.deadline),
             "attempts": e.attempts,
             "error_code": e.error_code,
             "error_detail": e.error_detail,

@@ -73,7 +73,7 @@ class TokenOut(Schema):
 class BindingOut(Schema):
     node: str = Field(..., description="节点编码")
     node_name: str = Field(..., description="节点名称")
-    region: str = Field(..., description="区划代码")
+    region: str | None = Field(..., description="区划代码；国家平台的岗位不属于任何区划，为空")
     region_name: str = Field(..., description="区划名称")
     department_id: int | None = Field(None, description="部门标识")
     department_name: str = Field("", description="部门名称")
@@ -331,7 +331,7 @@ def _binding_out(binding: StaffBinding) -> BindingOut:
         node=binding.node_id,
         node_name=binding.node.name,
         region=binding.region_id,
-        region_name=binding.region.name,
+        region_name=binding.region.name if binding.region else "",
         department_id=department.pk if department else None,
         department_name=department.name if department else "",
         department_function=department.function if department else "",

@@ -197,9 +197,13 @@ def _sync_posts(account: Account, posts: list[dict[str, Any]]) -> list[str]:
         if role not in StaffRole.values:
             raise DemoError(f"{account.username}：角色 {role} 无效。")
         node = _node(post["node"], account.username)
-        region = _region(post["region"], account.username)
+        # 国家平台的岗位（全国督办）不属于任何区划。
+        hub_post = node.is_hub and not post.get("region")
+        region = None if hub_post else _region(post.get("region"), account.username)
         functions = post.get("department") or []
         functions = [functions] if isinstance(functions, str) else [str(f) for f in functions]
+        if functions and region is None:
+            raise DemoError(f"{account.username}：部门岗位须写明区划。")
         department = _department_for_post(region, functions, node.code, account.username) if functions else None
         binding, _ = StaffBinding.objects.update_or_create(
             account=account,
@@ -214,7 +218,7 @@ def _sync_posts(account: Account, posts: list[dict[str, Any]]) -> list[str]:
         )
         kept.append(binding.pk)
         window = "·跨省通办窗口" if binding.is_cross_province_window else ""
-        labels.append(f"{node.code} {(department or region).name} {StaffRole(role).label}{window}")
+        labels.append(f"{node.code} {(department or region or node).name} {StaffRole(role).label}{window}")
     StaffBinding.objects.filter(account=account).exclude(pk__in=kept).update(active=False)
     return labels
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -151,7 +152,8 @@ class StaffBinding(models.Model):
 
     account = models.ForeignKey(Account, verbose_name="账号", on_delete=models.CASCADE, related_name="staff_bindings")
     node = models.ForeignKey("regions.Node", verbose_name="节点", on_delete=models.PROTECT)
-    region = models.ForeignKey("regions.Region", verbose_name="区划", on_delete=models.PROTECT)
+    # The national hub belongs to no division: its posts (全国督办) carry no region.
+    region = models.ForeignKey("regions.Region", verbose_name="区划", null=True, blank=True, on_delete=models.PROTECT)
     department = models.ForeignKey(
         "regions.Department", verbose_name="部门", null=True, blank=True, on_delete=models.PROTECT
     )
@@ -166,5 +168,9 @@ class StaffBinding(models.Model):
             models.UniqueConstraint(fields=["account", "node", "department", "role"], name="uniq_staff_binding")
         ]
 
+    def clean(self) -> None:
+        if self.region_id is None and not (self.node_id and self.node.is_hub and self.department_id is None):
+            raise ValidationError({"region": "省级节点的岗位和部门岗位须写明区划。"})
+
     def __str__(self) -> str:
-        return f"{self.account} · {self.get_role_display()} · {self.department or self.region}"
+        return f"{self.account} · {self.get_role_display()} · {self.department or self.region or self.node}"

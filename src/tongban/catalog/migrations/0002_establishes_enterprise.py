@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='itemversion',
-            name='establishes_enterprise',
-            field=models.BooleanField(default=False, help_text='设立登记：由个人申请，核准时赋予统一社会信用代码并建立企业', verbose_name='设立企业'),
+            model_name="itemversion",
+            name="establishes_enterprise",
+            field=models.BooleanField(
+                default=False,
+                help_text="设立登记：由个人申请，核准时赋予统一社会信用代码并建立企业",
+                verbose_name="设立企业",
+            ),
         ),
     ]
