@@ -102,6 +102,32 @@ def test_withdrawal_at_the_applicants_node_is_performed_by_the_holder(online_cas
     assert case.applicant.case(case.case_no)["status"] == "withdrawn"
 
 
+def test_a_request_that_finds_the_case_moved_on_is_passed_to_the_next_holder_with_its_requester():
+    from tongban.exchange.models import OutboxMessage
+    from tongban.stories import story
+
+    told = story("multi_place")
+    zhangtao = Api("zhangtao", node="370000")
+    case_no = ok(zhangtao.post("/cases", told["request"]), 201)["case_no"]
+    for code in told["materials"]:
+        ok(zhangtao.upload(case_no, code), 201)
+    ok(zhangtao.act(case_no, "submit"))
+    dispatch()
+    jinan = Api(told["reviewer"], node="370000")
+    for step in ("accept", "start_review", "complete_leg"):
+        ok(jinan.act(case_no, step))
+    dispatch()
+    # 北京 finishes its leg; before 济南 hears of it, 张涛 asks 济南's copy to withdraw, which still
+    # names 北京 as the holder.
+    ok(Api(told["origin_reviewer"], node="110000").act(case_no, "complete_leg"))
+    assert zhangtao.act(case_no, "withdraw", reason="改为线下办理").status_code == 202
+    dispatch()
+    passed_on = OutboxMessage.objects.get(type="case.request", from_node="110000")
+    assert (passed_on.to_node, passed_on.payload["hops"], passed_on.payload["origin"]) == ("370000", 1, "370000")
+    assert (passed_on.user, passed_on.represented_party) == ("zhangtao", "")
+    assert zhangtao.case(case_no)["status"] == "withdrawn"
+
+
 def test_withdrawal_after_the_decision_is_refused(online_case):
     case = online_case()
     ok(case.reviewer.act(case.case_no, "accept"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from dataclasses import replace
 
 import pytest
@@ -136,15 +135,3 @@ def test_a_refused_message_ends_its_exchange_at_the_sender(fixed_clock):
     assert message.status == OutboxMessage.Status.DEAD and message.last_error.startswith("key_revoked")
     exchange = Exchange.objects.get(message_id=message.message_id)
     assert (exchange.state, exchange.error_code) == ("failed", "key_revoked")
-
-
-def test_the_golden_example_message_verifies():
-    """docs/protocol/examples: another vendor's node can check its encoder against these bytes."""
-    from pathlib import Path
-
-    folder = Path(__file__).resolve().parents[2] / "docs" / "protocol-examples"
-    example = json.loads((folder / "case.action.json").read_text(encoding="utf-8"))
-    envelope = Envelope.from_dict(example["envelope"])
-    assert canonical_bytes(envelope).decode() == (folder / "case.action.canonical.txt").read_text(encoding="utf-8")
-    public = crypto.load_public_key_pem(example["public_key"])
-    assert crypto.verify(public, canonical_bytes(envelope), base64.b64decode(envelope.signature))

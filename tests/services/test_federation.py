@@ -57,8 +57,19 @@ def _assert_applied_once(owner: federation.Node, expected: int) -> None:
 def test_the_three_modes_run_across_separate_node_processes():
     planned = federation.plan(base_port=8300, prefix="tongban_modes")
     with federation.federation(planned) as running:
+        delivered = []
         for story in federation.STORIES.values():
-            assert story(running)["status"] == "delivered"
+            case = story(running)
+            assert case["status"] == "delivered"
+            delivered.append(case["case_no"])
+        # The hub's own process keeps a summary of each, reported by the node that holds the case.
+        hub = running["000000"]
+        listed = "', '".join(delivered)
+        query = f"SELECT case_no, status FROM cases_hubcasesummary WHERE case_no IN ('{listed}')"
+        expected = sorted((case_no, "delivered") for case_no in delivered)
+        _wait(lambda: sorted(_rows(hub, query)) == expected, what="国家平台收到办件概况")
+        summaries = login(hub, hub, "hub-supervisor").ok("GET", "/case-summaries?status=delivered")["items"]
+        assert {c["case_no"] for c in summaries} == set(delivered)
 
 
 def test_a_receiver_killed_mid_batch_loses_nothing_and_applies_nothing_twice(nodes):

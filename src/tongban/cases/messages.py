@@ -156,6 +156,8 @@ def on_case_request(envelope: Envelope) -> object:
             to_node=case.processing_node,
             case_no=case.case_no,
             correlation_id=envelope.correlation_id,
+            user=envelope.user,  # still the requester's request, made for the same party
+            represented_party=envelope.represented_party,
             payload={
                 **request,
                 "hops": request.get("hops", 0) + 1,
