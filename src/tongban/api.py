@@ -113,6 +113,7 @@ def _register_routers() -> None:
     from tongban.catalog.api import router as catalog_router
     from tongban.exchange.api import router as exchange_router
     from tongban.identity.api import router as identity_router
+    from tongban.licences.api import router as licences_router
     from tongban.regions.api import router as regions_router
     from tongban.rules.api import router as rules_router
 
@@ -123,6 +124,7 @@ def _register_routers() -> None:
     api.add_router("/items", rules_router)
     api.add_router("/cases", cases_router)
     api.add_router("/case-summaries", hub_router)
+    api.add_router("/licenses", licences_router)
     api.add_router("/", exchange_router)
 
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tongban.audit",
     "tongban.exchange",
     "tongban.cases",
+    "tongban.licences",
 ]
 
 MIDDLEWARE = [

@@ -87,7 +87,7 @@ def test_claimed_shared_licences_do_not_replace_uploads(online_case):
     case = online_case(submit=False)
     Case.objects.get(case_no=case.case_no).materials.filter(material_code="id_card").delete()
     problem(
-        case.applicant.act(case.case_no, "submit", shared_licences=["居民身份证电子证照"]), 422, "materials_missing"
+        case.applicant.act(case.case_no, "submit", shared_licences=["jumin_shenfenzheng"]), 422, "materials_missing"
     )
 
 

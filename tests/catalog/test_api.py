@@ -92,7 +92,7 @@ def test_guide_shows_everything_an_applicant_needs(client):
         ("转出地", "15个工作日"),
         ("转入地", "15个工作日"),
     ]
-    assert body["materials"][0]["licence_type"] == "居民身份证电子证照"
+    assert body["materials"][0]["licence_type"] == "jumin_shenfenzheng"
     assert body["materials"][0]["form"] == {"code": "original", "label": "原件"}
     assert "国办发〔2009〕66号" in body["source"]
     assert "code" in body["unverified"]

@@ -6,24 +6,13 @@ import pytest
 
 from tongban.catalog.loader import display_path, item_paths, parse_item_file, read_catalog
 from tongban.catalog.spec import ItemSpec
+from tongban.licences.loader import read_types
 
 from .conftest import CONTENT_DIR
 
 ITEM_FILES = item_paths(CONTENT_DIR)
-# Licence types the content may name: the vocabulary listed in content/items/README.md.
-LICENCE_TYPES = {
-    "居民身份证电子证照",
-    "居民户口簿电子证照",
-    "居住证电子证照",
-    "结婚证电子证照",
-    "离婚证电子证照",
-    "出生医学证明电子证照",
-    "社会保障卡电子证照",
-    "不动产权证书电子证照",
-    "营业执照电子证照",
-    "事业单位法人证书电子证照",
-    "基本养老保险参保缴费凭证",
-}
+# Licence types the content may name: those of content/licences/types.yaml.
+LICENCE_TYPES = {t.code for t in read_types(CONTENT_DIR).types}
 
 
 def _specs() -> dict[str, ItemSpec]:

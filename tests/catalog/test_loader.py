@@ -68,7 +68,26 @@ def write_items(root: Path, *items: dict[str, Any], name: str = "x.yaml") -> Pat
     for index, item in enumerate(items):
         filename = name if index == 0 else f"extra{index}.yaml"
         (folder / filename).write_text(yaml.safe_dump(item, allow_unicode=True), encoding="utf-8")
+    licences = root / "content" / "licences"
+    licences.mkdir(exist_ok=True)
+    (licences / "types.yaml").write_text(yaml.safe_dump(LICENCE_TYPES, allow_unicode=True), encoding="utf-8")
     return root / "content"
+
+
+# The licence types the test items name: one a material accepts, none an item issues.
+LICENCE_TYPES = {
+    "types": [
+        {
+            "code": "jumin_shenfenzheng",
+            "name": "居民身份证",
+            "type_code": "11100000MA00011D26001",
+            "department_function": "gongan",
+            "holder": "person",
+            "validity": {"kind": "open"},
+            "source": "测试",
+        }
+    ]
+}
 
 
 def broken(change) -> dict[str, Any]:
@@ -320,6 +339,6 @@ def test_load_content_command_reports_counts(nodes, tmp_path, monkeypatch):
     buffer = io.StringIO()
     call_command("load_content", content_dir=content, stdout=buffer)
     out = buffer.getvalue()
-    assert calls == ["load_regions", "seed_holidays"]
+    assert calls == ["load_regions", "seed_holidays", "load_licence_types"]
     assert "事项目录：文件 1，事项 1" in out
     assert Item.objects.filter(code="TEST-001").exists()

@@ -237,9 +237,9 @@ def test_boolean_conditions(catalog):
 def test_shared_licence_replaces_a_material(catalog):
     version = version_of(MIGRATION)
     form = {"migration_kind": "夫妻投靠"}
-    missing = missing_materials(version, form, {"id_card"}, {"居民户口簿电子证照"})
+    missing = missing_materials(version, form, {"id_card"}, {"jumin_hukoubu"})
     assert [m.code for m in missing] == ["marriage_cert"]
-    assert missing_materials(version, form, {"id_card"}, {"居民户口簿电子证照", "结婚证电子证照"}) == []
+    assert missing_materials(version, form, {"id_card"}, {"jumin_hukoubu", "jiehunzheng"}) == []
     assert [m.code for m in missing_materials(version, form, set())] == [
         "id_card",
         "hukou_book",

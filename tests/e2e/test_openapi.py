@@ -47,6 +47,8 @@ COVERED_MODULES = (
     "tongban.cases.services",
     "tongban.cases.policy",
     "tongban.cases.applicants",
+    "tongban.cases.hub_api",
+    "tongban.licences",
 )
 METHODS = {"get", "post", "put", "patch", "delete"}
 

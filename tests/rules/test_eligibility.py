@@ -54,7 +54,7 @@ def test_the_answer_has_its_shape_and_serialises():
         "name": "男方居民身份证",
         "requirement": "required",
         "form": "original",
-        "licence_type": "居民身份证电子证照",
+        "licence_type": "jumin_shenfenzheng",
         "condition": "",
     }
     assert answer["limits"] == {

@@ -201,6 +201,7 @@ def get_case(request: HttpRequest, case_no: str):
                 "window_handover_required",
                 "credit_code_unavailable",
                 "enterprise_exists",
+                "licence_holder_unknown",
             ],
             422: [
                 "action_unknown",
@@ -227,6 +228,7 @@ def get_case(request: HttpRequest, case_no: str):
                 "receipt_required",
                 "receipt_invalid",
                 "message_not_encodable",
+                "licence_field_missing",
             ],
         }
     ),

@@ -349,13 +349,29 @@ def do_action(
         data = validate_action_data(case, action, reason, data)
         if ACTION_RULES[action].where == "applicant" and case.processing_node != case.node:
             return _request_at_holder(case, acting, action, reason, data)
-        if action in DECISIONS and data.get("outcome") == "approve" and case.item_version.establishes_enterprise:
-            data["established"] = _establish_enterprise(case, acting)
+        if action in DECISIONS and data.get("outcome") == "approve":
+            _approve(case, acting, data)
         row = append_action(case, acting, action, reason, data)
     return ActionOutcome(case=case, performed=True, action=row)
 
 
 DECISIONS = ("decide", "decide_on_the_spot")
+
+
+def _approve(case: Case, acting: Acting, data: dict[str, Any]) -> None:
+    """What an approval brings into being with it, in the decision's transaction: the enterprise of a
+    设立登记, and the licence the item issues (电子证照)."""
+    from tongban.licences.issuing import issue_for_decision
+
+    if case.item_version.establishes_enterprise:
+        data["established"] = _establish_enterprise(case, acting)
+    licences = issue_for_decision(
+        case, actor=acting.username, department_id=acting.department_id, established=data.get("established")
+    )
+    if licences:
+        data["licences"] = licences
+
+
 CREDIT_CODE_ATTEMPTS = 20
 
 

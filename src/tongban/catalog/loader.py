@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from django.db import models, transaction
 from django.db.models import ProtectedError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tongban.catalog.models import Coverage, Item, ItemVersion, Leg, Material, Mode
 from tongban.catalog.search import SynonymsError, pinyin_keys, read_synonyms
@@ -34,6 +34,7 @@ COUNT_LABELS = {
     "legs": "联办环节",
     "coverage": "通办范围",
     "synonyms": "搜索同义词",
+    "licence_types": "证照类型",
     "created": "新增",
     "updated": "更新",
     "deleted": "删除",
@@ -166,6 +167,9 @@ def load_catalog(content_dir: Path) -> dict[str, int]:
     errors = _missing_nodes(files, set(nodes))
     if errors:
         raise ContentError(errors)
+    errors += _licence_references(files, Path(content_dir))
+    if errors:
+        raise ContentError(errors)
     stats: Counter[str] = Counter()
     for f in files:
         errors += _sync_item(f, nodes, stats)
@@ -182,6 +186,47 @@ def load_catalog(content_dir: Path) -> dict[str, int]:
         "synonyms": len(synonyms),
     }
     return counts | {key: stats[key] for key in ("created", "updated", "deleted")}
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump() if isinstance(value, BaseModel) else value
+
+
+def _result_licences(version: VersionSpec) -> list[str]:
+    chosen = version.result_licence
+    if chosen is None:
+        return []
+    return list(chosen.types.values()) if isinstance(chosen, BaseModel) else [chosen]
+
+
+def _licence_references(files: list[ItemFile], content_dir: Path) -> list[str]:
+    """Every licence an item issues or a material accepts is a known type, and each type's produced_by
+    lists exactly the items that issue it."""
+    from tongban.licences.loader import produced_by
+
+    declared = produced_by(content_dir)
+    issuing: dict[str, set[str]] = {code: set() for code in declared}
+    errors: list[str] = []
+    for f in files:
+        for index, version in enumerate(f.spec.versions):
+            where = f"{f.display}: versions[{index}]"
+            for code in _result_licences(version):
+                if code not in declared:
+                    errors.append(f"{where}.result_licence：证照类型 {code} 不存在（见 content/licences/types.yaml）")
+                else:
+                    issuing[code].add(f.spec.code)
+            for position, material in enumerate(version.materials):
+                if material.licence_type and material.licence_type not in declared:
+                    errors.append(
+                        f"{where}.materials[{position}].licence_type：证照类型 {material.licence_type} 不存在"
+                        "（见 content/licences/types.yaml）"
+                    )
+    for code, items in declared.items():
+        for item in sorted(set(items) - issuing[code]):
+            errors.append(f"licences/types.yaml: {code}.produced_by：事项 {item} 的版本都没有以 result_licence 指向它")
+        for item in sorted(issuing[code] - set(items)):
+            errors.append(f"licences/types.yaml: {code}.produced_by：缺少以 result_licence 指向它的事项 {item}")
+    return errors
 
 
 def _missing_nodes(files: list[ItemFile], nodes: set[str]) -> list[str]:
@@ -260,6 +305,8 @@ def _version_values(v: VersionSpec) -> dict[str, Any]:
         "fees": v.fees,
         "establishes_enterprise": v.establishes_enterprise,
         "result_type": v.result_type,
+        "result_licence": _plain(v.result_licence),
+        "result_operation": v.result_operation,
         "result_delivery": list(v.result_delivery),
         "legal_basis": v.legal_basis.strip(),
         "conditions": v.conditions.strip(),

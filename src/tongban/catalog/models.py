@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 
@@ -112,12 +113,22 @@ class ItemVersion(models.Model):
         "设立企业", default=False, help_text="设立登记：由个人申请，核准时赋予统一社会信用代码并建立企业"
     )
     result_type = models.CharField("办理结果", max_length=128)
+    # A licence type code, or {"field": form field, "types": {answer: licence type code}}; null: no licence.
+    result_licence = models.JSONField("颁发的电子证照类型", null=True, blank=True)
+    result_operation = models.CharField("证照签发操作", max_length=12, default="issue")
     result_delivery = models.JSONField("送达方式", default=list)
     legal_basis = models.TextField("设定依据", blank=True)
     conditions = models.TextField("受理条件", blank=True)
     source = models.CharField("来源", max_length=255)
     unverified = models.JSONField("未经核实的要素", default=list, blank=True)
     notes = models.TextField("说明", blank=True)
+
+    def licence_type_code(self, form: dict[str, Any]) -> str | None:
+        """The licence an approval of this version issues for `form`, or None."""
+        chosen = self.result_licence
+        if isinstance(chosen, dict):
+            return chosen["types"].get(str(form.get(chosen["field"], "")))
+        return chosen or None
 
     class Meta:
         verbose_name = "事项版本"

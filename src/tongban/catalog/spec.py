@@ -185,6 +185,15 @@ class LegSpec(Spec):
     limit: int = Field(ge=0)
 
 
+RESULT_OPERATIONS = {"issue": "01", "renew": "02", "other": "07", "transfer_in": "08", "change": "09"}
+ResultOperationValue = Annotated[str, _choice(RESULT_OPERATIONS)]
+
+
+class ResultLicenceChoice(Spec):
+    field: Identifier
+    types: dict[str, Identifier] = Field(min_length=1)
+
+
 class VersionSpec(Spec):
     version: int = Field(ge=1)
     valid_from: dt.date
@@ -202,6 +211,10 @@ class VersionSpec(Spec):
     # come into being with the approval.
     establishes_enterprise: bool = False
     result_type: Text
+    # The electronic licence the approval issues (content/licences/types.yaml), or the form field whose
+    # answer chooses it (补领结婚证或离婚证); and whether it is a new licence or replaces one.
+    result_licence: Identifier | ResultLicenceChoice | None = None
+    result_operation: ResultOperationValue = "issue"
     result_delivery: list[DeliveryValue] = Field(min_length=1)
     legal_basis: str = ""
     conditions: str = ""
@@ -298,6 +311,7 @@ def _check_version(path: str, version: VersionSpec) -> list[Problem]:
     problems += _check_bindings(path, version)
     problems += _check_legs(path, version)
     problems += _check_facts(path, version, fields)
+    problems += _check_result_licence(path, version, fields)
     problems += _check_limits(path, version)
     problems += _check_unverified(f"{path}.unverified", version.unverified, VERSION_FIELDS)
     return problems
@@ -383,6 +397,20 @@ def _check_material(path: str, material: MaterialSpec, fields: Mapping[str, Form
         elif field.type == "boolean" and not all(isinstance(v, bool) for v in values):
             problems.append((f"{path}.when.{name}", f"字段“{field.label}”是是/否字段，取值必须是 true 或 false"))
     return problems
+
+
+def _check_result_licence(path: str, version: VersionSpec, fields: Mapping[str, FormFieldSpec]) -> list[Problem]:
+    choice = version.result_licence
+    if not isinstance(choice, ResultLicenceChoice):
+        return []
+    field = fields.get(choice.field)
+    if field is None or field.type != "choice":
+        return [(f"{path}.result_licence.field", f"表单中没有选择字段“{choice.field}”")]
+    return [
+        (f"{path}.result_licence.types.{answer}", f"“{answer}”不是字段“{field.label}”的选项")
+        for answer in choice.types
+        if answer not in field.choices
+    ]
 
 
 def _check_legs(path: str, version: VersionSpec) -> list[Problem]:

@@ -251,6 +251,11 @@ def wire_bytes(envelope: Envelope) -> bytes:
 
 
 def _encode(data: dict[str, Any]) -> bytes:
+    return canonical_json(data, path="envelope")
+
+
+def canonical_json(data: dict[str, Any], *, path: str) -> bytes:
+    """The protocol's canonical encoding (docs/protocol.md), also what a licence's signature covers."""
     # Python compares str by code point, so sort_keys orders keys as docs/protocol.md requires.
-    check_encodable(data, path="envelope")
+    check_encodable(data, path=path)
     return json.dumps(data, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode()

@@ -319,7 +319,7 @@ def refreshed() -> None:
 def invalidate() -> None:
     _forget_trust_list()
     _forget_signing_keys()
-    _public_key.cache_clear()
+    public_key.cache_clear()
 
 
 # ---------------------------------------------------------------- signing and verifying envelopes
@@ -342,7 +342,7 @@ def sign_envelope(envelope: Envelope) -> Envelope:
 
 
 @lru_cache(maxsize=256)
-def _public_key(pem: str) -> crypto.SM2PublicKey:
+def public_key(pem: str) -> crypto.SM2PublicKey:
     return crypto.load_public_key_pem(pem)
 
 
@@ -405,4 +405,4 @@ def _signed_material(envelope: Envelope, receiver: str) -> parallel.Item:
         signature = base64.b64decode(envelope.signature, validate=True)
     except ValueError:
         raise Refused("bad_signature") from None
-    return _public_key(entry["public_key"]), canonical_bytes(envelope), signature
+    return public_key(entry["public_key"]), canonical_bytes(envelope), signature

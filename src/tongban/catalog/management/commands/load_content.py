@@ -15,10 +15,11 @@ from tongban.catalog.loader import COUNT_LABELS, ContentError
 from tongban.regions.content import RegionContentError
 from tongban.worktime.schedule import ScheduleError
 
-# In dependency order: coverage refers to nodes, deadlines to holidays.
+# In dependency order: coverage refers to nodes, deadlines to holidays, items and materials to licence types.
 STEPS = (
     ("区划与节点", "tongban.regions.loader", "load_regions"),
     ("节假日", "tongban.worktime.loader", "seed_holidays"),
+    ("电子证照类型", "tongban.licences.loader", "load_licence_types"),
     ("事项目录", "tongban.catalog.loader", "load_catalog"),
 )
 

@@ -1,0 +1,206 @@
+"""Licence endpoints: /api/v1/licenses/…"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Router
+
+from tongban import clock
+from tongban.cases.schemas import Strict
+from tongban.cases.views import iso
+from tongban.identity.actors import request_actor
+from tongban.identity.auth import token_or_session
+from tongban.licences.models import Licence
+from tongban.licences.services import do_licence_action, find_licence, visible_licence
+from tongban.licences.verification import verdict_of
+from tongban.masking import mask_text
+from tongban.problems import problems
+
+router = Router(tags=["电子证照"])
+
+
+class TypeRef(Strict):
+    code: str
+    name: str
+
+
+class IssuerRef(Strict):
+    node: str
+    name: str
+    code: str = Field(..., description="颁发机构代码（统一社会信用代码，或其所在区划代码）")
+
+
+class Verification(Strict):
+    identifier: str
+    result: str = Field(
+        ..., description="valid、suspended、revoked、cancelled、expired、withdrawn、forged、untrusted_issuer 等"
+    )
+    result_label: str = Field(..., description="有效、暂扣、撤销、注销、失效、吊销、伪造或篡改、签发机构不受信任")
+    reason: str
+    type: TypeRef
+    issuer: IssuerRef
+    holder: str = Field(..., description="遮蔽后的持证主体")
+    valid_from: str
+    valid_until: str | None = Field(..., description="有效期截止日期；长期有效为空")
+    state: str = Field(..., description="证照状态代码：01 有效、02 暂扣、03 撤销、04 注销、05 失效、07 吊销")
+    state_label: str
+    state_changed_at: str
+    confirmed_at: str = Field(..., description="状态经签发节点确认的时间")
+
+
+class HolderOut(Strict):
+    label: str
+    kind: str
+    name: str
+    id_kind: str
+    id_number: str
+
+
+class EventOut(Strict):
+    operation: str
+    operation_label: str
+    at: str
+    from_state: str
+    to_state: str
+    reason: str
+
+
+class LicenceOut(Strict):
+    identifier: str
+    type: TypeRef
+    number: str
+    version: int
+    issuer: IssuerRef
+    holders: list[HolderOut]
+    data: dict[str, str] = Field(..., description="照面信息：GB/T 36903 元数据与 KZ_ 扩展字段")
+    valid_from: str
+    valid_until: str | None
+    issued_at: str
+    operation: str
+    operation_label: str
+    previous: str = Field(..., description="被延续、变更或转入所替代的前一张证照的标识")
+    case_no: str
+    state: str
+    state_label: str
+    state_reason: str
+    state_changed_at: str
+    key_id: str
+    signature: str = Field(..., description="SM2 签名（Base64，DER），覆盖 docs/licences.md 所述的规范编码")
+    events: list[EventOut]
+
+
+class LicenceActionIn(Strict):
+    action: str = Field(..., description="suspend 暂扣、return 暂扣发还、revoke 撤销、cancel 注销、withdraw 吊销")
+    reason: str = Field("", description="理由（必填）")
+
+
+def _masked_holder(licence: Licence) -> str:
+    shown = []
+    for holder in licence.holders.all():
+        name = holder.name if holder.kind == "enterprise" else mask_text(holder.name)
+        shown.append(f"{holder.label}{name}" if holder.label else name)
+    return "、".join(shown)
+
+
+def _type(licence: Licence) -> TypeRef:
+    return TypeRef(code=licence.licence_type_id, name=licence.licence_type.name)
+
+
+def _issuer(licence: Licence) -> IssuerRef:
+    return IssuerRef(node=licence.node, name=licence.issuer_name, code=licence.issuer_code)
+
+
+@router.get(
+    "/{identifier}/verify",
+    response=Verification,
+    summary="核验电子证照（无需登录；持证主体遮蔽）",
+    openapi_extra=problems({404: ["licence_not_found"], 422: ["invalid_licence_identifier"]}),
+)
+def verify(request: HttpRequest, identifier: str):
+    licence = find_licence(identifier)
+    verdict = verdict_of(licence)
+    return Verification(
+        identifier=licence.identifier,
+        result=verdict.code,
+        result_label=verdict.label,
+        reason=verdict.reason,
+        type=_type(licence),
+        issuer=_issuer(licence),
+        holder=_masked_holder(licence),
+        valid_from=licence.valid_from.isoformat(),
+        valid_until=licence.valid_until.isoformat() if licence.valid_until else None,
+        state=licence.state,
+        state_label=licence.get_state_display(),
+        state_changed_at=iso(licence.state_changed_at) or "",
+        confirmed_at=iso(clock.now()) or "",
+    )
+
+
+def _out(licence: Licence) -> LicenceOut:
+    return LicenceOut(
+        identifier=licence.identifier,
+        type=_type(licence),
+        number=licence.number,
+        version=licence.version,
+        issuer=_issuer(licence),
+        holders=[
+            HolderOut(label=h.label, kind=h.kind, name=h.name, id_kind=h.id_kind, id_number=h.id_number)
+            for h in licence.holders.all()
+        ],
+        data=licence.data,
+        valid_from=licence.valid_from.isoformat(),
+        valid_until=licence.valid_until.isoformat() if licence.valid_until else None,
+        issued_at=iso(licence.issued_at) or "",
+        operation=licence.operation,
+        operation_label=licence.get_operation_display(),
+        previous=licence.previous,
+        case_no=licence.case_no,
+        state=licence.state,
+        state_label=licence.get_state_display(),
+        state_reason=licence.state_reason,
+        state_changed_at=iso(licence.state_changed_at) or "",
+        key_id=licence.key_id,
+        signature=licence.signature,
+        events=[
+            EventOut(
+                operation=e.operation,
+                operation_label=e.get_operation_display(),
+                at=iso(e.at) or "",
+                from_state=e.from_state,
+                to_state=e.to_state,
+                reason=e.reason,
+            )
+            for e in licence.events.all()
+        ],
+    )
+
+
+@router.get(
+    "/{identifier}",
+    response=LicenceOut,
+    auth=token_or_session,
+    summary="电子证照全文（持证主体本人、企业经办人或颁发机构）",
+    openapi_extra=problems({404: ["licence_not_found"], 422: ["invalid_licence_identifier"]}),
+)
+def get_licence(request: HttpRequest, identifier: str):
+    return _out(visible_licence(request_actor(request), identifier))
+
+
+@router.post(
+    "/{identifier}/actions",
+    response=LicenceOut,
+    auth=token_or_session,
+    summary="暂扣、发还、撤销、注销或吊销电子证照（颁发机构）",
+    openapi_extra=problems(
+        {
+            403: ["licence_action_not_permitted"],
+            404: ["licence_not_found"],
+            409: ["licence_action_not_allowed_in_state"],
+            422: ["invalid_licence_identifier", "licence_action_unknown", "reason_required", "reason_too_long"],
+        }
+    ),
+)
+def act(request: HttpRequest, identifier: str, body: LicenceActionIn):
+    licence = do_licence_action(request_actor(request), identifier, body.action, body.reason)
+    return _out(licence)
+

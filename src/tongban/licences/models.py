@@ -1,0 +1,136 @@
+"""Electronic licences (电子证照, GB/T 36901–36905). The issuing node keeps each licence; the hub keeps
+an index of it (LicenceIndexEntry) without its contents."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class LicenceState(models.TextChoices):
+    VALID = "01", "有效"
+    SUSPENDED = "02", "暂扣"
+    REVOKED = "03", "撤销"
+    CANCELLED = "04", "注销"
+    EXPIRED = "05", "失效"
+    TRANSFERRED_OUT = "06", "办理转出"
+    WITHDRAWN = "07", "吊销"
+    OTHER = "99", "其他"
+
+
+class LicenceOperation(models.TextChoices):
+    ISSUE = "01", "新发"
+    RENEW = "02", "延续"
+    SUSPEND = "03", "暂扣"
+    EXPIRE = "04", "过期失效"
+    CANCEL = "05", "注销"
+    RETURN = "06", "暂扣发还"
+    OTHER = "07", "其他"
+    TRANSFER_IN = "08", "转入"
+    CHANGE = "09", "变更"
+    CANCEL_TRANSFER_OUT = "10", "取消转出"
+
+
+class HolderKind(models.TextChoices):
+    PERSON = "person", "个人"
+    ENTERPRISE = "enterprise", "企业"
+
+
+class LicenceType(models.Model):
+    code = models.CharField("类型编码", max_length=32, primary_key=True)
+    name = models.CharField("证照名称", max_length=64)
+    type_code = models.CharField("证照类型代码（GB/T 36904）", max_length=21, unique=True)
+    department_function = models.CharField("主管部门职能", max_length=16)
+    holder_kind = models.CharField("持证主体", max_length=12)
+    extensions = models.JSONField("扩展字段（KZ_）", default=list)
+    validity = models.JSONField("有效期规则", default=dict)
+    source = models.CharField("来源", max_length=255)
+    unverified = models.JSONField("未核实的内容", default=list, blank=True)
+    notes = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "电子证照类型"
+        verbose_name_plural = "电子证照类型"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Licence(models.Model):
+    node = models.CharField("签发节点", max_length=6)
+    identifier = models.CharField("证照标识", max_length=128, unique=True)
+    licence_type = models.ForeignKey(LicenceType, verbose_name="证照类型", on_delete=models.PROTECT)
+    number = models.CharField("证照编号", max_length=64)
+    version = models.PositiveSmallIntegerField("版本号", default=1)
+    issuer_department = models.ForeignKey(
+        "regions.Department", verbose_name="颁发机构", on_delete=models.PROTECT, related_name="+"
+    )
+    issuer_name = models.CharField("颁发机构名称", max_length=128)
+    issuer_code = models.CharField("颁发机构代码", max_length=18)
+    case_no = models.CharField("办件编号", max_length=32, blank=True)
+    item_code = models.CharField("事项编码", max_length=64, blank=True)
+    operation = models.CharField("签发操作", max_length=2, choices=LicenceOperation.choices)
+    previous = models.CharField("前序证照标识", max_length=128, blank=True)
+    data = models.JSONField("照面信息（GB/T 36903）", default=dict)
+    valid_from = models.DateField("有效期起始日期")
+    valid_until = models.DateField("有效期截止日期", null=True, blank=True)
+    issued_at = models.DateTimeField("颁发时间")
+    state = models.CharField("状态", max_length=2, choices=LicenceState.choices, default=LicenceState.VALID)
+    state_reason = models.TextField("状态说明", blank=True)
+    state_changed_at = models.DateTimeField("状态时间")
+    key_id = models.CharField("签名密钥", max_length=64)
+    signature = models.TextField("SM2 签名（Base64）")
+
+    class Meta:
+        verbose_name = "电子证照"
+        verbose_name_plural = "电子证照"
+        indexes = [models.Index(fields=["node", "case_no"])]
+
+    def __str__(self) -> str:
+        return f"{self.licence_type.name} {self.number}"
+
+
+class LicenceHolder(models.Model):
+    licence = models.ForeignKey(Licence, verbose_name="证照", on_delete=models.CASCADE, related_name="holders")
+    order = models.PositiveSmallIntegerField("顺序")
+    kind = models.CharField("持证主体类型", max_length=12, choices=HolderKind.choices)
+    label = models.CharField("称谓", max_length=16, blank=True)
+    name = models.CharField("持证主体", max_length=128)
+    id_kind = models.CharField("代码类型", max_length=16)
+    id_number = models.CharField("持证主体代码", max_length=32)
+
+    class Meta:
+        verbose_name = "持证主体"
+        verbose_name_plural = "持证主体"
+        ordering = ["licence_id", "order"]
+        constraints = [models.UniqueConstraint(fields=["licence", "order"], name="uniq_licence_holder_order")]
+
+
+class LicenceEvent(models.Model):
+    """Every operation on a licence, in order: issue, suspend, return, revoke, cancel, expire …"""
+
+    licence = models.ForeignKey(Licence, verbose_name="证照", on_delete=models.CASCADE, related_name="events")
+    operation = models.CharField("操作", max_length=2, choices=LicenceOperation.choices)
+    at = models.DateTimeField("时间")
+    actor = models.CharField("操作人", max_length=150)
+    from_state = models.CharField("原状态", max_length=2, blank=True)
+    to_state = models.CharField("新状态", max_length=2)
+    reason = models.TextField("理由", blank=True)
+
+    class Meta:
+        verbose_name = "证照操作记录"
+        verbose_name_plural = "证照操作记录"
+        ordering = ["licence_id", "at", "id"]
+
+
+class LicenceSerialCounter(models.Model):
+    """Licence serials are unique per issuing body and year: <year><7 digits>."""
+
+    issuer_code = models.CharField("颁发机构代码", max_length=18)
+    year = models.PositiveSmallIntegerField("年份")
+    last = models.PositiveIntegerField("已用序号", default=0)
+
+    class Meta:
+        verbose_name = "证照序号"
+        verbose_name_plural = "证照序号"
+        constraints = [models.UniqueConstraint(fields=["issuer_code", "year"], name="uniq_licence_serial")]
