@@ -203,4 +203,3 @@ def get_licence(request: HttpRequest, identifier: str):
 def act(request: HttpRequest, identifier: str, body: LicenceActionIn):
     licence = do_licence_action(request_actor(request), identifier, body.action, body.reason)
     return _out(licence)
-
