@@ -137,7 +137,11 @@ TONGBAN_HUB_URL = os.environ.get("TONGBAN_HUB_URL", "")
 TONGBAN_EXCHANGE_TIMEOUTS = {
     "case.created": int(os.environ.get("TONGBAN_TIMEOUT_CASE_CREATED", "600")),
     "case.request": int(os.environ.get("TONGBAN_TIMEOUT_CASE_REQUEST", "600")),
+    "licence.indexed": int(os.environ.get("TONGBAN_TIMEOUT_LICENCE_INDEXED", "600")),
 }
+# The key of the hub's licence directory: holders are indexed by HMAC-SM3 of their ID number or credit
+# code under it, so the directory never holds the number. Every node of a federation sets the same key.
+TONGBAN_HOLDER_INDEX_KEY = os.environ.get("TONGBAN_HOLDER_INDEX_KEY", SECRET_KEY + ":licence-holders")
 # Access tokens issued by the hub; every node verifies them with the hub's key.
 TONGBAN_TOKEN_KEY = os.environ.get("TONGBAN_TOKEN_KEY", SECRET_KEY)
 TONGBAN_TOKEN_TTL_SECONDS = int(os.environ.get("TONGBAN_TOKEN_TTL_SECONDS", str(8 * 3600)))

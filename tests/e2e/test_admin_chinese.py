@@ -12,7 +12,7 @@ from tongban.catalog.models import Coverage, ItemVersion, Leg
 
 ENGLISH = ["Add link", "Model name", "Change or view list link", " object (", '["online', '["proxy', '["multi_place']
 # Apps whose admin pages this covers (identity and cases are checked by their own tests).
-APPS = ("catalog", "regions", "worktime", "audit", "exchange")
+APPS = ("catalog", "regions", "worktime", "audit", "exchange", "licences")
 
 
 @pytest.fixture

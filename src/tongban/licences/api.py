@@ -13,6 +13,7 @@ from tongban.identity.auth import token_or_session
 from tongban.licences.models import Licence
 from tongban.licences.services import do_licence_action, find_licence, visible_licence
 from tongban.licences.verification import verdict_of
+from tongban.licences.wallet import wallet
 from tongban.masking import mask_text
 from tongban.problems import problems
 
@@ -203,3 +204,41 @@ def get_licence(request: HttpRequest, identifier: str):
 def act(request: HttpRequest, identifier: str, body: LicenceActionIn):
     licence = do_licence_action(request_actor(request), identifier, body.action, body.reason)
     return _out(licence)
+
+
+wallet_router = Router(tags=["电子证照"], auth=token_or_session)
+
+
+class WalletEntry(Strict):
+    identifier: str
+    type: TypeRef
+    issuer_node: str
+    issuer_node_name: str
+    state: str
+    state_label: str
+    state_changed_at: str
+    valid_until: str | None
+
+
+class Wallet(Strict):
+    items: list[WalletEntry]
+
+
+@wallet_router.get(
+    "",
+    response=Wallet,
+    summary="我的证照：本人及所代理企业的电子证照（来自国家平台证照目录）",
+    openapi_extra=problems({503: ["directory_unreachable"]}),
+)
+def my_licences(request: HttpRequest):
+    return Wallet(items=wallet(request_actor(request), request))
+
+
+@wallet_router.get(
+    "/{identifier}",
+    response=LicenceOut,
+    summary="我的一张证照的全文（在签发节点读取）",
+    openapi_extra=problems({404: ["licence_not_found"], 422: ["invalid_licence_identifier"]}),
+)
+def my_licence(request: HttpRequest, identifier: str):
+    return _out(visible_licence(request_actor(request), identifier))

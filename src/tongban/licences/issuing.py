@@ -23,6 +23,7 @@ from tongban.crypto import sign
 from tongban.errors import Conflict, DomainError
 from tongban.exchange.envelope import canonical_json
 from tongban.exchange.trust import signing_key
+from tongban.licences import directory
 from tongban.licences.identifiers import make_identifier
 from tongban.licences.models import (
     HolderKind,
@@ -197,6 +198,7 @@ def issue(
     licence.save()
     LicenceHolder.objects.bulk_create(_holder_rows(licence, holders))
     LicenceEvent.objects.create(licence=licence, operation=operation, at=now, actor=actor, to_state=LicenceState.VALID)
+    directory.report(licence)
     audit(
         "tongban.licence.issued",
         node=case.node,
@@ -246,9 +248,9 @@ def _replaced(
         to_state=LicenceState.CANCELLED,
         reason="换发新证，原证注销",
     )
-    Licence.objects.filter(pk=current.pk).update(
-        state=LicenceState.CANCELLED, state_reason="换发新证，原证注销", state_changed_at=now
-    )
+    current.state, current.state_reason, current.state_changed_at = LicenceState.CANCELLED, "换发新证，原证注销", now
+    current.save(update_fields=["state", "state_reason", "state_changed_at"])
+    directory.report(current)
     return current.identifier
 
 

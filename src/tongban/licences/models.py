@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tongban.regions.models import DepartmentFunction
+
 
 class LicenceState(models.TextChoices):
     VALID = "01", "有效"
@@ -35,12 +37,15 @@ class HolderKind(models.TextChoices):
     ENTERPRISE = "enterprise", "企业"
 
 
+HOLDER_KINDS = [("person", "个人"), ("enterprise", "企业"), ("parties", "共同申请的各方当事人")]
+
+
 class LicenceType(models.Model):
     code = models.CharField("类型编码", max_length=32, primary_key=True)
     name = models.CharField("证照名称", max_length=64)
     type_code = models.CharField("证照类型代码（GB/T 36904）", max_length=21, unique=True)
-    department_function = models.CharField("主管部门职能", max_length=16)
-    holder_kind = models.CharField("持证主体", max_length=12)
+    department_function = models.CharField("主管部门职能", max_length=16, choices=DepartmentFunction.choices)
+    holder_kind = models.CharField("持证主体", max_length=12, choices=HOLDER_KINDS)
     extensions = models.JSONField("扩展字段（KZ_）", default=list)
     validity = models.JSONField("有效期规则", default=dict)
     source = models.CharField("来源", max_length=255)
@@ -134,3 +139,39 @@ class LicenceSerialCounter(models.Model):
         verbose_name = "证照序号"
         verbose_name_plural = "证照序号"
         constraints = [models.UniqueConstraint(fields=["issuer_code", "year"], name="uniq_licence_serial")]
+
+
+class LicenceIndexEntry(models.Model):
+    """The hub's directory of every licence in the federation: where it is kept and its state, never
+    its contents. Holders are found by a keyed SM3 hash of their ID number or credit code."""
+
+    node = models.CharField("所在节点（枢纽）", max_length=6)
+    identifier = models.CharField("证照标识", max_length=128)
+    licence_type = models.CharField("证照类型", max_length=32)
+    issuer_node = models.CharField("签发节点", max_length=6)
+    state = models.CharField("状态", max_length=2, choices=LicenceState.choices)
+    state_changed_at = models.DateTimeField("状态时间")
+    # The number of operations on the licence when reported: a report with fewer never replaces one with more.
+    revision = models.PositiveIntegerField("操作次数")
+    valid_until = models.DateField("有效期截止日期", null=True, blank=True)
+    indexed_at = models.DateTimeField("收录时间")
+
+    class Meta:
+        verbose_name = "证照目录条目"
+        verbose_name_plural = "证照目录"
+        constraints = [models.UniqueConstraint(fields=["node", "identifier"], name="uniq_licence_index_entry")]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class LicenceIndexHolder(models.Model):
+    entry = models.ForeignKey(
+        LicenceIndexEntry, verbose_name="目录条目", on_delete=models.CASCADE, related_name="holders"
+    )
+    holder_key = models.CharField("持证主体索引（SM3-HMAC）", max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = "持证主体索引"
+        verbose_name_plural = "持证主体索引"
+        constraints = [models.UniqueConstraint(fields=["entry", "holder_key"], name="uniq_licence_index_holder")]

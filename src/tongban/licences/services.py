@@ -11,6 +11,7 @@ from tongban.audit.log import record as audit
 from tongban.errors import Conflict, DomainError, Forbidden, NotFound
 from tongban.identity.actors import Actor
 from tongban.identity.models import RealNameLevel
+from tongban.licences import directory
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.models import HolderKind, Licence, LicenceEvent, LicenceState
 
@@ -107,6 +108,7 @@ def do_licence_action(actor: Actor, identifier: str, action: str, reason: str) -
         before = licence.state
         licence.state, licence.state_reason, licence.state_changed_at = rule.to_state, reason, now
         licence.save(update_fields=["state", "state_reason", "state_changed_at"])
+        directory.report(licence)
         audit(
             f"tongban.licence.{action}",
             node=licence.node,
