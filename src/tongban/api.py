@@ -113,8 +113,8 @@ def _register_routers() -> None:
     from tongban.catalog.api import router as catalog_router
     from tongban.exchange.api import router as exchange_router
     from tongban.identity.api import router as identity_router
+    from tongban.licences.api import directory_router, wallet_router
     from tongban.licences.api import router as licences_router
-    from tongban.licences.api import wallet_router
     from tongban.regions.api import router as regions_router
     from tongban.rules.api import router as rules_router
 
@@ -127,6 +127,7 @@ def _register_routers() -> None:
     api.add_router("/case-summaries", hub_router)
     api.add_router("/licenses", licences_router)
     api.add_router("/me/licenses", wallet_router)
+    api.add_router("/licence-directory", directory_router)
     api.add_router("/", exchange_router)
 
 

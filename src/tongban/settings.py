@@ -142,6 +142,8 @@ TONGBAN_EXCHANGE_TIMEOUTS = {
 # The key of the hub's licence directory: holders are indexed by HMAC-SM3 of their ID number or credit
 # code under it, so the directory never holds the number. Every node of a federation sets the same key.
 TONGBAN_HOLDER_INDEX_KEY = os.environ.get("TONGBAN_HOLDER_INDEX_KEY", SECRET_KEY + ":licence-holders")
+# How long a node trusts the state of another node's licence it confirmed through the hub's directory.
+TONGBAN_LICENCE_STATE_FRESHNESS_SECONDS = int(os.environ.get("TONGBAN_LICENCE_STATE_FRESHNESS_SECONDS", "300"))
 # Access tokens issued by the hub; every node verifies them with the hub's key.
 TONGBAN_TOKEN_KEY = os.environ.get("TONGBAN_TOKEN_KEY", SECRET_KEY)
 TONGBAN_TOKEN_TTL_SECONDS = int(os.environ.get("TONGBAN_TOKEN_TTL_SECONDS", str(8 * 3600)))

@@ -81,3 +81,81 @@ def test_an_agent_sees_the_enterprises_licences():
     dispatch()
     items = ok(Api("fan", node="230000").get("/me/licenses"))["items"]
     assert decision["licences"][0]["identifier"] in [i["identifier"] for i in items]
+
+
+# ------------------------------------------------------------------ verification where the licence is not kept
+
+
+def kept_elsewhere() -> str:
+    """A licence this deployment knows only through the hub's directory, as a node in another province does."""
+    _, decision = business_licence()
+    dispatch()
+    identifier = decision["licences"][0]["identifier"]
+    Licence.objects.filter(identifier=identifier).delete()
+    return identifier
+
+
+def test_another_node_verifies_through_the_issuers_signed_report():
+    identifier = kept_elsewhere()
+    answer = ok(Api("fan", node="230000").get(f"/licenses/{identifier}/verify"))
+    assert (answer["result"], answer["source"], answer["stale"]) == ("valid", "directory", False)
+    assert (answer["issuer_node"], answer["type"]["name"], answer["holder"]) == ("630000", "营业执照", "")
+
+
+def test_a_report_altered_at_the_hub_is_forged():
+    identifier = kept_elsewhere()
+    entry = LicenceIndexEntry.objects.get(node=HUB, identifier=identifier)
+    entry.statement["payload"]["valid_until"] = "2099-12-31"
+    entry.save()
+    answer = ok(Api("fan", node="230000").get(f"/licenses/{identifier}/verify"))
+    assert (answer["result"], answer["result_label"]) == ("forged", "伪造或篡改")
+
+
+def test_the_state_is_cached_for_its_freshness_then_fetched_and_marked_stale_when_unreachable(
+    monkeypatch, fixed_clock, settings
+):
+    from tongban.licences import verification
+
+    identifier = kept_elsewhere()
+    heilongjiang = Api("fan", node="230000")
+    ok(heilongjiang.get(f"/licenses/{identifier}/verify"))
+
+    def unreachable(_identifier):
+        raise verification.DirectoryUnreachable
+
+    monkeypatch.setattr(verification, "fetch_statement", unreachable)
+    fresh = ok(heilongjiang.get(f"/licenses/{identifier}/verify"))  # within the freshness: the cache
+    assert (fresh["result"], fresh["stale"]) == ("valid", False)
+    fixed_clock.advance(seconds=settings.TONGBAN_LICENCE_STATE_FRESHNESS_SECONDS + 1)
+    stale = ok(heilongjiang.get(f"/licenses/{identifier}/verify"))
+    assert (stale["result"], stale["stale"]) == ("valid", True) and "暂时无法连接国家平台" in stale["reason"]
+    # A node that never confirmed it cannot say anything.
+    refused = Api("fan", node="140000").get(f"/licenses/{identifier}/verify")
+    assert refused.status_code == 503 and refused.json()["code"] == "directory_unreachable"
+
+
+def test_a_state_change_at_the_issuer_reaches_a_verifier_elsewhere(fixed_clock, settings):
+    _, decision = business_licence()
+    identifier = decision["licences"][0]["identifier"]
+    dispatch()
+    ok(
+        Api("qh-shichang-approver", node="630000").post(
+            f"/licenses/{identifier}/actions", {"action": "withdraw", "reason": "吊销营业执照"}
+        )
+    )
+    dispatch()
+    Licence.objects.filter(identifier=identifier).delete()
+    answer = ok(Api("fan", node="230000").get(f"/licenses/{identifier}/verify"))
+    assert (answer["result"], answer["result_label"], answer["state"]) == ("withdrawn", "吊销", "07")
+
+
+def test_the_directory_statement_is_public_and_carries_no_contents():
+    from django.test import Client
+
+    identifier = kept_elsewhere()
+    answer = Client().get(f"/api/v1/licence-directory/{identifier}")
+    assert answer.status_code == 200
+    statement = answer.json()["statement"]
+    assert statement["type"] == "licence.indexed" and statement["signature"]
+    assert "西宁高原" not in json.dumps(statement, ensure_ascii=False)
+    assert Client().get("/api/v1/licence-directory/1.2.156.3005.2.X.Y.Z.001.Q").status_code == 422

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router
 
-from tongban import clock
 from tongban.cases.schemas import Strict
-from tongban.cases.views import iso
-from tongban.identity.actors import request_actor
+from tongban.cases.views import iso, node_name
+from tongban.errors import NotFound
+from tongban.identity.actors import NODE_HEADER, request_actor
 from tongban.identity.auth import token_or_session
-from tongban.licences.models import Licence
-from tongban.licences.services import do_licence_action, find_licence, visible_licence
-from tongban.licences.verification import verdict_of
+from tongban.licences.identifiers import parse_identifier
+from tongban.licences.models import Licence, LicenceIndexEntry, LicenceState, LicenceType
+from tongban.licences.services import do_licence_action, visible_licence
+from tongban.licences.verification import verify_identifier
 from tongban.licences.wallet import wallet
 from tongban.masking import mask_text
 from tongban.problems import problems
@@ -39,14 +41,17 @@ class Verification(Strict):
     result_label: str = Field(..., description="有效、暂扣、撤销、注销、失效、吊销、伪造或篡改、签发机构不受信任")
     reason: str
     type: TypeRef
-    issuer: IssuerRef
-    holder: str = Field(..., description="遮蔽后的持证主体")
-    valid_from: str
+    issuer_node: str
+    issuer_node_name: str
+    issuer_name: str = Field(..., description="颁发机构；经国家平台目录核验时为空")
+    holder: str = Field(..., description="遮蔽后的持证主体；经国家平台目录核验时为空（目录不存证照内容）")
     valid_until: str | None = Field(..., description="有效期截止日期；长期有效为空")
     state: str = Field(..., description="证照状态代码：01 有效、02 暂扣、03 撤销、04 注销、05 失效、07 吊销")
     state_label: str
     state_changed_at: str
-    confirmed_at: str = Field(..., description="状态经签发节点确认的时间")
+    confirmed_at: str = Field(..., description="状态经签发节点的签名确认的时间")
+    source: str = Field(..., description="issuer：核验证照本身的签名；directory：核验签发节点报送目录的签名报告")
+    stale: bool = Field(..., description="无法连接国家平台时为是：给出的是上次确认的状态")
 
 
 class HolderOut(Strict):
@@ -115,25 +120,31 @@ def _issuer(licence: Licence) -> IssuerRef:
     "/{identifier}/verify",
     response=Verification,
     summary="核验电子证照（无需登录；持证主体遮蔽）",
-    openapi_extra=problems({404: ["licence_not_found"], 422: ["invalid_licence_identifier"]}),
+    openapi_extra=problems(
+        {404: ["licence_not_found"], 422: ["invalid_licence_identifier"], 503: ["directory_unreachable"]}
+    ),
 )
 def verify(request: HttpRequest, identifier: str):
-    licence = find_licence(identifier)
-    verdict = verdict_of(licence)
+    checked = verify_identifier(identifier, request.headers.get(NODE_HEADER) or settings.TONGBAN_NODE or None)
+    licence = checked.licence
+    names = dict(LicenceType.objects.values_list("code", "name"))
     return Verification(
-        identifier=licence.identifier,
-        result=verdict.code,
-        result_label=verdict.label,
-        reason=verdict.reason,
-        type=_type(licence),
-        issuer=_issuer(licence),
-        holder=_masked_holder(licence),
-        valid_from=licence.valid_from.isoformat(),
-        valid_until=licence.valid_until.isoformat() if licence.valid_until else None,
-        state=licence.state,
-        state_label=licence.get_state_display(),
-        state_changed_at=iso(licence.state_changed_at) or "",
-        confirmed_at=iso(clock.now()) or "",
+        identifier=checked.identifier,
+        result=checked.verdict.code,
+        result_label=checked.verdict.label,
+        reason=checked.verdict.reason,
+        type=TypeRef(code=checked.licence_type, name=names.get(checked.licence_type, "")),
+        issuer_node=checked.issuer_node,
+        issuer_node_name=node_name(checked.issuer_node) if checked.issuer_node else "",
+        issuer_name=licence.issuer_name if licence else "",
+        holder=_masked_holder(licence) if licence else "",
+        valid_until=checked.valid_until.isoformat() if checked.valid_until else None,
+        state=checked.state,
+        state_label=LicenceState(checked.state).label if checked.state else "",
+        state_changed_at=iso(checked.state_changed_at) or "",
+        confirmed_at=iso(checked.confirmed_at) or "",
+        source=checked.source,
+        stale=checked.stale,
     )
 
 
@@ -242,3 +253,24 @@ def my_licences(request: HttpRequest):
 )
 def my_licence(request: HttpRequest, identifier: str):
     return _out(visible_licence(request_actor(request), identifier))
+
+
+directory_router = Router(tags=["电子证照"])
+
+
+class DirectoryStatement(Strict):
+    statement: dict = Field(..., description="签发节点报送的 licence.indexed 消息（含签名），任何节点可凭信任列表核验")
+
+
+@directory_router.get(
+    "/{identifier}",
+    response=DirectoryStatement,
+    summary="国家平台证照目录：签发节点对证照状态的最近一次签名报告（无需登录，不含证照内容）",
+    openapi_extra=problems({404: ["licence_not_found"], 422: ["invalid_licence_identifier"]}),
+)
+def directory_statement(request: HttpRequest, identifier: str):
+    parse_identifier(identifier)
+    entry = LicenceIndexEntry.objects.filter(node=settings.TONGBAN_HUB_NODE, identifier=identifier.strip()).first()
+    if entry is None:
+        raise NotFound("licence_not_found", f"国家平台证照目录中没有标识为 {identifier} 的电子证照。")
+    return DirectoryStatement(statement=entry.statement)

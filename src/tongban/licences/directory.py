@@ -69,6 +69,7 @@ def on_licence_indexed(envelope: Envelope) -> None:
         "revision": entry["revision"],
         "valid_until": dt.date.fromisoformat(entry["valid_until"]) if entry["valid_until"] else None,
         "indexed_at": clock.now(),
+        "statement": envelope.to_dict(),
     }
     row, created = LicenceIndexEntry.objects.update_or_create(
         node=envelope.to_node, identifier=entry["identifier"], defaults=values

@@ -155,6 +155,9 @@ class LicenceIndexEntry(models.Model):
     revision = models.PositiveIntegerField("操作次数")
     valid_until = models.DateField("有效期截止日期", null=True, blank=True)
     indexed_at = models.DateTimeField("收录时间")
+    # The issuer's signed report this entry was made from: any node checks the state against the
+    # issuer's signature, not the hub's word.
+    statement = models.JSONField("签发节点的签名报告", default=dict)
 
     class Meta:
         verbose_name = "证照目录条目"
@@ -175,3 +178,17 @@ class LicenceIndexHolder(models.Model):
         verbose_name = "持证主体索引"
         verbose_name_plural = "持证主体索引"
         constraints = [models.UniqueConstraint(fields=["entry", "holder_key"], name="uniq_licence_index_holder")]
+
+
+class LicenceStatusCache(models.Model):
+    """A node's last confirmed state of a licence issued elsewhere, with the issuer's signed report."""
+
+    node = models.CharField("节点", max_length=6)
+    identifier = models.CharField("证照标识", max_length=128)
+    statement = models.JSONField("签发节点的签名报告")
+    confirmed_at = models.DateTimeField("确认时间")
+
+    class Meta:
+        verbose_name = "证照状态缓存"
+        verbose_name_plural = "证照状态缓存"
+        constraints = [models.UniqueConstraint(fields=["node", "identifier"], name="uniq_licence_status_cache")]

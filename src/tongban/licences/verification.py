@@ -1,19 +1,28 @@
-"""Is this licence genuine, and is it in force? The signature is checked against the trust list every
-time; the state is the issuer's."""
+"""Is this licence genuine, and is it in force? Every answer rests on a signature checked against the
+trust list: the licence's own where this deployment keeps it, else the issuer's signed report in the
+hub's directory (confirmed at most TONGBAN_LICENCE_STATE_FRESHNESS_SECONDS ago, or marked stale)."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 
 from tongban import clock
 from tongban.clock import CHINA_TZ
 from tongban.crypto import CryptoError, verify
-from tongban.exchange.envelope import canonical_json
+from tongban.errors import DomainError, NotFound
+from tongban.exchange.envelope import Envelope, canonical_bytes, canonical_json
 from tongban.exchange.trust import current_entries, public_key
+from tongban.licences.identifiers import parse_identifier
 from tongban.licences.issuing import signed_document
-from tongban.licences.models import Licence, LicenceState
+from tongban.licences.models import Licence, LicenceIndexEntry, LicenceState, LicenceStatusCache
 
 # What a verifier is told, by code: the licence's own states, and two that say it cannot be trusted.
 VERDICTS = {
@@ -50,37 +59,190 @@ class Verdict:
         return VERDICTS[self.code]
 
 
-def check_signature(licence: Licence) -> Verdict | None:
-    """None when the issuing node's key on the trust list signed exactly this content; else why not."""
-    entries = current_entries()
-    entry = (entries or {}).get(licence.key_id)
-    if entry is None or entry["node"] != licence.node:
+@dataclass(frozen=True)
+class Checked:
+    """A verdict and what it rests on."""
+
+    verdict: Verdict
+    identifier: str
+    licence_type: str
+    issuer_node: str
+    state: str
+    state_changed_at: dt.datetime
+    valid_until: dt.date | None
+    confirmed_at: dt.datetime
+    source: str  # "issuer": the licence itself; "directory": the issuer's signed report via the hub
+    stale: bool = False
+    licence: Licence | None = None
+
+
+def _trusted_key(key_id: str, node: str, signed_at: dt.datetime) -> Any:
+    """The public key of `node` that may have signed at `signed_at`, or the Verdict that it may not."""
+    entry = (current_entries() or {}).get(key_id)
+    if entry is None or entry["node"] != node:
         return Verdict("untrusted_issuer", "签名密钥不在信任列表中，或不属于签发节点。")
     if entry["status"] == "revoked":
         return Verdict("untrusted_issuer", "签发节点的签名密钥已被吊销。")
     valid_from = dt.datetime.fromisoformat(entry["valid_from"])
     valid_until = dt.datetime.fromisoformat(entry["valid_until"]) if entry["valid_until"] else None
-    if licence.issued_at < valid_from or (valid_until is not None and licence.issued_at >= valid_until):
-        return Verdict("untrusted_issuer", "证照的签发时间不在签名密钥的有效期内。")
+    if signed_at < valid_from or (valid_until is not None and signed_at >= valid_until):
+        return Verdict("untrusted_issuer", "签名时间不在签发节点签名密钥的有效期内。")
+    return public_key(entry["public_key"])
+
+
+def _genuine(key: Any, content: bytes, signature_b64: str) -> bool:
     try:
-        signature = base64.b64decode(licence.signature, validate=True)
-        content = canonical_json(signed_document(licence), path="licence")
-        genuine = verify(public_key(entry["public_key"]), content, signature)
+        return verify(key, content, base64.b64decode(signature_b64, validate=True))
     except (ValueError, CryptoError):
-        genuine = False
-    if not genuine:
-        return Verdict("forged", "签名与证照内容不符：证照被伪造或篡改。")
-    return None
+        return False
+
+
+FORGED = Verdict("forged", "签名与证照内容不符：证照被伪造或篡改。")
+
+
+def check_signature(licence: Licence) -> Verdict | None:
+    """None when the issuing node's key on the trust list signed exactly this content; else why not."""
+    key = _trusted_key(licence.key_id, licence.node, licence.issued_at)
+    if isinstance(key, Verdict):
+        return key
+    content = canonical_json(signed_document(licence), path="licence")
+    return None if _genuine(key, content, licence.signature) else FORGED
+
+
+def _state_verdict(state: str, valid_until: dt.date | None, reason: str, today: dt.date) -> Verdict:
+    if state == LicenceState.VALID and valid_until is not None and valid_until < today:
+        return Verdict("expired", f"有效期已于 {valid_until.isoformat()} 届满。")
+    code = STATE_VERDICTS[LicenceState(state)]
+    if code == "valid":
+        return Verdict("valid", "签名有效，证照在有效期内且状态正常。")
+    return Verdict(code, reason or f"签发机构已将证照置为“{LicenceState(state).label}”。")
+
+
+def _today() -> dt.date:
+    return clock.now().astimezone(CHINA_TZ).date()
 
 
 def verdict_of(licence: Licence, today: dt.date | None = None) -> Verdict:
     refused = check_signature(licence)
     if refused is not None:
         return refused
-    today = today or clock.now().astimezone(CHINA_TZ).date()
-    if licence.state == LicenceState.VALID and licence.valid_until is not None and licence.valid_until < today:
-        return Verdict("expired", f"有效期已于 {licence.valid_until.isoformat()} 届满。")
-    code = STATE_VERDICTS[LicenceState(licence.state)]
-    if code == "valid":
-        return Verdict("valid", "签名有效，证照在有效期内且状态正常。")
-    return Verdict(code, licence.state_reason or f"签发机构已将证照置为“{licence.get_state_display()}”。")
+    return _state_verdict(licence.state, licence.valid_until, licence.state_reason, today or _today())
+
+
+def verify_identifier(identifier: str, node: str | None) -> Checked:
+    """Verify a licence at `node`: from the licence where this deployment keeps it, else through the
+    hub's directory."""
+    parse_identifier(identifier)
+    identifier = identifier.strip()
+    licence = Licence.objects.select_related("licence_type").filter(identifier=identifier).first()
+    if licence is not None:
+        return Checked(
+            verdict=verdict_of(licence),
+            identifier=identifier,
+            licence_type=licence.licence_type_id,
+            issuer_node=licence.node,
+            state=licence.state,
+            state_changed_at=licence.state_changed_at,
+            valid_until=licence.valid_until,
+            confirmed_at=clock.now(),
+            source="issuer",
+            licence=licence,
+        )
+    return _through_the_directory(identifier, node or settings.TONGBAN_HUB_NODE)
+
+
+def _through_the_directory(identifier: str, node: str) -> Checked:
+    cached = LicenceStatusCache.objects.filter(node=node, identifier=identifier).first()
+    freshness = dt.timedelta(seconds=settings.TONGBAN_LICENCE_STATE_FRESHNESS_SECONDS)
+    now = clock.now()
+    if cached is not None and now - cached.confirmed_at <= freshness:
+        return checked_statement(cached.statement, identifier, cached.confirmed_at)
+    try:
+        statement = fetch_statement(identifier)
+    except DirectoryUnreachable:
+        if cached is None:
+            raise DomainError(
+                "directory_unreachable", "暂时无法连接国家平台的证照目录核实该证照，请稍后再试。", status=503
+            ) from None
+        return checked_statement(cached.statement, identifier, cached.confirmed_at, stale=True)
+    checked = checked_statement(statement, identifier, now)
+    if checked.verdict.code not in ("forged", "untrusted_issuer"):
+        LicenceStatusCache.objects.update_or_create(
+            node=node, identifier=identifier, defaults={"statement": statement, "confirmed_at": now}
+        )
+    return checked
+
+
+class DirectoryUnreachable(Exception):
+    pass
+
+
+def fetch_statement(identifier: str) -> dict[str, Any]:
+    """The issuer's last signed report of `identifier`, from the hub (read here where this is the hub)."""
+    hub = settings.TONGBAN_HUB_NODE
+    if not settings.TONGBAN_NODE or hub == settings.TONGBAN_NODE or not settings.TONGBAN_HUB_URL:
+        entry = LicenceIndexEntry.objects.filter(node=hub, identifier=identifier).first()
+        if entry is None:
+            raise NotFound("licence_not_found", f"没有标识为 {identifier} 的电子证照。")
+        return entry.statement
+    url = f"{settings.TONGBAN_HUB_URL.rstrip('/')}/api/v1/licence-directory/{identifier}"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return json.loads(response.read())["statement"]
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            raise NotFound("licence_not_found", f"没有标识为 {identifier} 的电子证照。") from None
+        raise DirectoryUnreachable from None
+    except (OSError, ValueError, KeyError):
+        raise DirectoryUnreachable from None
+
+
+def checked_statement(statement: dict[str, Any], identifier: str, confirmed_at: dt.datetime, stale: bool = False):
+    """The verdict an issuer's signed `licence.indexed` report supports for `identifier`."""
+    try:
+        envelope = Envelope.from_dict(statement)
+        report = envelope.payload
+        if envelope.type != "licence.indexed" or report["identifier"] != identifier:
+            raise ValueError("not a report of this licence")
+        if report["issuer_node"] != envelope.from_node:
+            raise ValueError("reported by another node")
+        state = LicenceState(report["state"])
+        changed_at = dt.datetime.fromisoformat(report["state_changed_at"])
+        valid_until = dt.date.fromisoformat(report["valid_until"]) if report["valid_until"] else None
+    except (ValueError, KeyError, TypeError):
+        return _refused(FORGED, identifier, statement, confirmed_at)
+    key = _trusted_key(envelope.key_id, envelope.from_node, envelope.created_at)
+    if isinstance(key, Verdict):
+        return _refused(key, identifier, statement, confirmed_at)
+    if not _genuine(key, canonical_bytes(envelope), envelope.signature):
+        return _refused(FORGED, identifier, statement, confirmed_at)
+    verdict = _state_verdict(state, valid_until, "", _today())
+    if stale:
+        when = confirmed_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        verdict = Verdict(verdict.code, f"{verdict.reason}（暂时无法连接国家平台，此为 {when} 确认的状态）")
+    return Checked(
+        verdict=verdict,
+        identifier=identifier,
+        licence_type=str(report["type"]),
+        issuer_node=envelope.from_node,
+        state=state,
+        state_changed_at=changed_at,
+        valid_until=valid_until,
+        confirmed_at=confirmed_at,
+        source="directory",
+        stale=stale,
+    )
+
+
+def _refused(verdict: Verdict, identifier: str, statement: dict[str, Any], confirmed_at: dt.datetime) -> Checked:
+    return Checked(
+        verdict=verdict,
+        identifier=identifier,
+        licence_type=str((statement.get("payload") or {}).get("type", "")),
+        issuer_node=str(statement.get("from_node", "")),
+        state="",
+        state_changed_at=confirmed_at,
+        valid_until=None,
+        confirmed_at=confirmed_at,
+        source="directory",
+    )
