@@ -10,10 +10,12 @@ from cases.test_first_use import bride, submitted_marriage
 from tongban.audit.models import AuditEntry
 from tongban.cases.models import Case
 from tongban.licences.models import Licence, LicenceType
+from tongban.stories import story
 
 from support import Api, ok, problem
 
 BUSINESS = "TB-shichang-003"
+SZR = "91630100MA7K2Q3H85"  # 盛之瑞新能源科技有限公司, 樊女士's company
 
 
 def business_licence() -> tuple[str, dict]:
@@ -186,3 +188,37 @@ def test_malformed_and_unknown_identifiers():
     problem(fan.get("/licenses/1.2.156.3005.2.X.Y.Z.001.Q/verify"), 422, "invalid_licence_identifier")
     unknown = "1.2.156.3005.2.11100000MB03271699022.340100.000000016.001.9"
     problem(fan.get(f"/licenses/{unknown}/verify"), 404, "licence_not_found")
+
+
+def test_the_item_guide_names_the_licence_an_approval_issues():
+    guide = ok(Api("fan", node="630000").get(f"/items/{BUSINESS}"))
+    assert guide["result_licences"] == [{"code": "yingye_zhizhao", "label": "营业执照"}]
+    reissue = ok(Api("fan", node="320000").get("/items/TB-minzheng-003"))
+    assert reissue["result_licences"] == [
+        {"code": "jiehunzheng", "label": "结婚证"},
+        {"code": "lihunzheng", "label": "离婚证"},
+    ]
+
+
+def reissue_for_shengzhirui() -> str:
+    """樊女士, agent of 盛之瑞, has its 营业执照 reissued online by 西宁 (遗失补领)."""
+    fan = Api("fan", node="630000")
+    body = story("proxy")["request"]
+    body = {"item_code": body["item_code"], "mode": "online", "form": body["form"], "enterprise_credit_code": SZR}
+    case_no = ok(fan.post("/cases", body), 201)["case_no"]
+    for code in story("proxy")["materials"]:
+        ok(fan.upload(case_no, code), 201)
+    ok(fan.act(case_no, "submit"))
+    return decide(case_no)["timeline"][-1]["data"]["licences"][0]["identifier"]
+
+
+def test_a_reissue_replaces_the_enterprises_licence_and_cancels_the_old_one():
+    first = reissue_for_shengzhirui()
+    assert Licence.objects.get(identifier=first).previous == ""
+    second = reissue_for_shengzhirui()
+    replaced = Licence.objects.get(identifier=second)
+    assert (replaced.operation, replaced.previous) == ("07", first)
+    old = Licence.objects.get(identifier=first)
+    assert (old.state, old.state_reason) == ("04", "换发新证，原证注销")
+    assert verify(first)["result"] == "cancelled" and verify(second)["result"] == "valid"
+    assert replaced.holders.get().id_number == SZR

@@ -57,11 +57,9 @@ def _assert_applied_once(owner: federation.Node, expected: int) -> None:
 def test_the_three_modes_run_across_separate_node_processes():
     planned = federation.plan(base_port=8300, prefix="tongban_modes")
     with federation.federation(planned) as running:
-        delivered = []
-        for story in federation.STORIES.values():
-            case = story(running)
-            assert case["status"] == "delivered"
-            delivered.append(case["case_no"])
+        cases = {mode: story(running) for mode, story in federation.STORIES.items()}
+        assert {case["status"] for case in cases.values()} == {"delivered"}
+        delivered = [case["case_no"] for case in cases.values()]
         # The hub's own process keeps a summary of each, reported by the node that holds the case.
         hub = running["000000"]
         listed = "', '".join(delivered)
@@ -70,6 +68,13 @@ def test_the_three_modes_run_across_separate_node_processes():
         _wait(lambda: sorted(_rows(hub, query)) == expected, what="国家平台收到办件概况")
         summaries = login(hub, hub, "hub-supervisor").ok("GET", "/case-summaries?status=delivered")["items"]
         assert {c["case_no"] for c in summaries} == set(delivered)
+        # 樊女士's 营业执照, issued by 西宁, verifies at the 黑龙江 node through the hub's directory.
+        [issued] = [a["data"]["licences"][0] for a in cases["异地代收代办"]["timeline"] if a["data"].get("licences")]
+        heilongjiang = login(hub, running["230000"], "fan")
+        path = f"/licenses/{issued['identifier']}/verify"
+        _wait(lambda: heilongjiang.call("GET", path)[0] == 200, what="黑龙江节点可核验营业执照")
+        answer = heilongjiang.ok("GET", path)
+        assert (answer["result"], answer["source"], answer["issuer_node"]) == ("valid", "directory", "630000")
 
 
 def test_a_receiver_killed_mid_batch_loses_nothing_and_applies_nothing_twice(nodes):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from tongban import clock
 from tongban.catalog.models import (
@@ -138,6 +138,7 @@ class ItemGuide(Schema):
     legs: list[LegOut]
     fees: str
     result_type: str
+    result_licences: list[CodeLabel] = Field(..., description="办结（准予）时签发的电子证照类型")
     result_delivery: list[CodeLabel]
     legal_basis: str
     source: str
@@ -148,6 +149,15 @@ class ItemGuide(Schema):
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _result_licences(version: ItemVersion) -> list[dict[str, str]]:
+    from tongban.licences.models import LicenceType
+
+    chosen = version.result_licence
+    codes = list(chosen["types"].values()) if isinstance(chosen, dict) else [chosen] if chosen else []
+    names = dict(LicenceType.objects.filter(code__in=codes).values_list("code", "name"))
+    return [{"code": code, "label": names.get(code, code)} for code in dict.fromkeys(codes)]
 
 
 def labelled_choices(choices: Any) -> str:
@@ -319,6 +329,7 @@ def item_guide(
         "legs": [_leg(leg) for leg in version.legs.all()],
         "fees": version.fees,
         "result_type": version.result_type,
+        "result_licences": _result_licences(version),
         "result_delivery": [_cl(DELIVERY_LABELS, d) for d in version.result_delivery],
         "legal_basis": version.legal_basis,
         "source": version.source,

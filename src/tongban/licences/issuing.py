@@ -228,8 +228,9 @@ def _holder_rows(licence: Licence, holders: list[Holder]) -> list[LicenceHolder]
 def _replaced(
     licence_type: LicenceType, node: str, holders: list[Holder], operation: str, actor: str, now: dt.datetime
 ) -> str:
-    """Renewal, change and transfer-in reference the licence they replace, which is cancelled (注销)."""
-    if operation not in ("02", "08", "09"):
+    """Renewal, reissue (其他: 补领、换发), transfer-in and change reference the licence of the same holder
+    they replace, which is cancelled (注销)."""
+    if operation not in ("02", "07", "08", "09"):
         return ""
     current = (
         Licence.objects.select_for_update()
