@@ -16,7 +16,6 @@ from tongban.licences.models import Licence, LicenceIndexEntry, LicenceState, Li
 from tongban.licences.services import do_licence_action, visible_licence
 from tongban.licences.verification import verify_identifier
 from tongban.licences.wallet import wallet
-from tongban.masking import mask_text
 from tongban.problems import problems
 
 router = Router(tags=["电子证照"])
@@ -100,14 +99,6 @@ class LicenceActionIn(Strict):
     reason: str = Field("", description="理由（必填）")
 
 
-def _masked_holder(licence: Licence) -> str:
-    shown = []
-    for holder in licence.holders.all():
-        name = holder.name if holder.kind == "enterprise" else mask_text(holder.name)
-        shown.append(f"{holder.label}{name}" if holder.label else name)
-    return "、".join(shown)
-
-
 def _type(licence: Licence) -> TypeRef:
     return TypeRef(code=licence.licence_type_id, name=licence.licence_type.name)
 
@@ -126,7 +117,6 @@ def _issuer(licence: Licence) -> IssuerRef:
 )
 def verify(request: HttpRequest, identifier: str):
     checked = verify_identifier(identifier, request.headers.get(NODE_HEADER) or settings.TONGBAN_NODE or None)
-    licence = checked.licence
     names = dict(LicenceType.objects.values_list("code", "name"))
     return Verification(
         identifier=checked.identifier,
@@ -136,8 +126,8 @@ def verify(request: HttpRequest, identifier: str):
         type=TypeRef(code=checked.licence_type, name=names.get(checked.licence_type, "")),
         issuer_node=checked.issuer_node,
         issuer_node_name=node_name(checked.issuer_node) if checked.issuer_node else "",
-        issuer_name=licence.issuer_name if licence else "",
-        holder=_masked_holder(licence) if licence else "",
+        issuer_name=checked.issuer_name,
+        holder=checked.holder,
         valid_until=checked.valid_until.isoformat() if checked.valid_until else None,
         state=checked.state,
         state_label=LicenceState(checked.state).label if checked.state else "",

@@ -102,7 +102,8 @@ class LicenceHolder(models.Model):
     label = models.CharField("称谓", max_length=16, blank=True)
     name = models.CharField("持证主体", max_length=128)
     id_kind = models.CharField("代码类型", max_length=16)
-    id_number = models.CharField("持证主体代码", max_length=32)
+    # Indexed: a renewal or reissue finds the licence it replaces by its holder.
+    id_number = models.CharField("持证主体代码", max_length=32, db_index=True)
 
     class Meta:
         verbose_name = "持证主体"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from tongban import clock
 from tongban.clock import CHINA_TZ
@@ -23,6 +24,7 @@ from tongban.exchange.trust import current_entries, public_key
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.issuing import signed_document
 from tongban.licences.models import Licence, LicenceIndexEntry, LicenceState, LicenceStatusCache
+from tongban.masking import mask_text
 
 # What a verifier is told, by code: the licence's own states, and two that say it cannot be trusted.
 VERDICTS = {
@@ -73,7 +75,8 @@ class Checked:
     confirmed_at: dt.datetime
     source: str  # "issuer": the licence itself; "directory": the issuer's signed report via the hub
     stale: bool = False
-    licence: Licence | None = None
+    issuer_name: str = ""  # known only where the licence is kept
+    holder: str = ""  # masked; known only where the licence is kept
 
 
 def _trusted_key(key_id: str, node: str, signed_at: dt.datetime) -> Any:
@@ -100,15 +103,6 @@ def _genuine(key: Any, content: bytes, signature_b64: str) -> bool:
 FORGED = Verdict("forged", "签名与证照内容不符：证照被伪造或篡改。")
 
 
-def check_signature(licence: Licence) -> Verdict | None:
-    """None when the issuing node's key on the trust list signed exactly this content; else why not."""
-    key = _trusted_key(licence.key_id, licence.node, licence.issued_at)
-    if isinstance(key, Verdict):
-        return key
-    content = canonical_json(signed_document(licence), path="licence")
-    return None if _genuine(key, content, licence.signature) else FORGED
-
-
 def _state_verdict(state: str, valid_until: dt.date | None, reason: str, today: dt.date) -> Verdict:
     if state == LicenceState.VALID and valid_until is not None and valid_until < today:
         return Verdict("expired", f"有效期已于 {valid_until.isoformat()} 届满。")
@@ -122,11 +116,90 @@ def _today() -> dt.date:
     return clock.now().astimezone(CHINA_TZ).date()
 
 
-def verdict_of(licence: Licence, today: dt.date | None = None) -> Verdict:
-    refused = check_signature(licence)
-    if refused is not None:
-        return refused
-    return _state_verdict(licence.state, licence.valid_until, licence.state_reason, today or _today())
+@dataclass(frozen=True)
+class SignedLicence:
+    """What never changes once a licence is issued: its signed bytes and what answers quote from it."""
+
+    pk: int
+    signature_text: str
+    node: str
+    key_id: str
+    issued_at: dt.datetime
+    content: bytes
+    signature: bytes | None
+    licence_type: str
+    valid_until: dt.date | None
+    issuer_name: str
+    holder: str
+
+
+# Issued content is immutable, so a node keeps what it read; the state is read afresh every time.
+_SIGNED: dict[str, SignedLicence] = {}
+_SIGNED_MAX = 10_000
+
+
+def _signed_licence(identifier: str, row: tuple) -> SignedLicence | None:
+    cached = _SIGNED.get(identifier)
+    if cached is not None and (cached.pk, cached.signature_text) == row[:2]:
+        return cached
+    licence = Licence.objects.filter(identifier=identifier).prefetch_related("holders").first()
+    if licence is None:
+        return None
+    try:
+        signature = base64.b64decode(licence.signature, validate=True)
+    except ValueError:
+        signature = None
+    signed = SignedLicence(
+        pk=licence.pk,
+        signature_text=licence.signature,
+        node=licence.node,
+        key_id=licence.key_id,
+        issued_at=licence.issued_at,
+        content=canonical_json(signed_document(licence), path="licence"),
+        signature=signature,
+        licence_type=licence.licence_type_id,
+        valid_until=licence.valid_until,
+        issuer_name=licence.issuer_name,
+        holder=masked_holders(licence),
+    )
+    if len(_SIGNED) >= _SIGNED_MAX:
+        _SIGNED.pop(next(iter(_SIGNED)))
+    _SIGNED[identifier] = signed
+    return signed
+
+
+def forget_signed(identifier: str | None = None) -> None:
+    if identifier is None:
+        _SIGNED.clear()
+    else:
+        _SIGNED.pop(identifier, None)
+
+
+def masked_holders(licence: Licence) -> str:
+    shown = []
+    for holder in licence.holders.all():
+        name = holder.name if holder.kind == "enterprise" else mask_text(holder.name)
+        shown.append(f"{holder.label}{name}" if holder.label else name)
+    return "、".join(shown)
+
+
+def _current_row(identifier: str) -> tuple | None:
+    """(id, signature, state, reason, state time) now: one read by the unique identifier, without the
+    ORM's query building (the hot path). The id and signature tell whether what is cached is this row."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_SQL, [identifier])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, signature, state, reason, changed_at = row
+    if isinstance(changed_at, str):  # SQLite hands back text in UTC
+        changed_at = dt.datetime.fromisoformat(changed_at).replace(tzinfo=dt.UTC)
+    return pk, signature, state, reason, changed_at
+
+
+_STATE_SQL = (
+    f"SELECT id, signature, state, state_reason, state_changed_at FROM {Licence._meta.db_table} WHERE identifier = %s"
+)
 
 
 def verify_identifier(identifier: str, node: str | None) -> Checked:
@@ -134,21 +207,38 @@ def verify_identifier(identifier: str, node: str | None) -> Checked:
     hub's directory."""
     parse_identifier(identifier)
     identifier = identifier.strip()
-    licence = Licence.objects.select_related("licence_type").filter(identifier=identifier).first()
-    if licence is not None:
-        return Checked(
-            verdict=verdict_of(licence),
-            identifier=identifier,
-            licence_type=licence.licence_type_id,
-            issuer_node=licence.node,
-            state=licence.state,
-            state_changed_at=licence.state_changed_at,
-            valid_until=licence.valid_until,
-            confirmed_at=clock.now(),
-            source="issuer",
-            licence=licence,
-        )
-    return _through_the_directory(identifier, node or settings.TONGBAN_HUB_NODE)
+    row = _current_row(identifier)
+    signed = _signed_licence(identifier, row) if row is not None else None
+    if signed is None:
+        forget_signed(identifier)
+        return _through_the_directory(identifier, node or settings.TONGBAN_HUB_NODE)
+    _pk, _signature, state, reason, changed_at = row
+    verdict = _signature_verdict(signed) or _state_verdict(state, signed.valid_until, reason, _today())
+    return Checked(
+        verdict=verdict,
+        identifier=identifier,
+        licence_type=signed.licence_type,
+        issuer_node=signed.node,
+        state=state,
+        state_changed_at=changed_at,
+        valid_until=signed.valid_until,
+        confirmed_at=clock.now(),
+        source="issuer",
+        issuer_name=signed.issuer_name,
+        holder=signed.holder,
+    )
+
+
+def _signature_verdict(signed: SignedLicence) -> Verdict | None:
+    key = _trusted_key(signed.key_id, signed.node, signed.issued_at)
+    if isinstance(key, Verdict):
+        return key
+    if signed.signature is None:
+        return FORGED
+    try:
+        return None if verify(key, signed.content, signed.signature) else FORGED
+    except CryptoError:
+        return FORGED
 
 
 def _through_the_directory(identifier: str, node: str) -> Checked:
