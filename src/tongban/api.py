@@ -115,6 +115,7 @@ def _register_routers() -> None:
     from tongban.identity.api import router as identity_router
     from tongban.licences.api import directory_router, wallet_router
     from tongban.licences.api import router as licences_router
+    from tongban.licences.documents import router as documents_router
     from tongban.regions.api import router as regions_router
     from tongban.rules.api import router as rules_router
 
@@ -125,6 +126,7 @@ def _register_routers() -> None:
     api.add_router("/items", rules_router)
     api.add_router("/cases", cases_router)
     api.add_router("/case-summaries", hub_router)
+    api.add_router("/licenses", documents_router)
     api.add_router("/licenses", licences_router)
     api.add_router("/me/licenses", wallet_router)
     api.add_router("/licence-directory", directory_router)
