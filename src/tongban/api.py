@@ -116,6 +116,7 @@ def _register_routers() -> None:
     from tongban.licences.api import directory_router, wallet_router
     from tongban.licences.api import router as licences_router
     from tongban.licences.documents import router as documents_router
+    from tongban.licences.uses_api import router as licence_uses_router
     from tongban.regions.api import router as regions_router
     from tongban.rules.api import router as rules_router
 
@@ -125,6 +126,7 @@ def _register_routers() -> None:
     # /items/{code}/eligibility: a second router under /items; its paths do not overlap the catalog's.
     api.add_router("/items", rules_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/cases", licence_uses_router)
     api.add_router("/case-summaries", hub_router)
     api.add_router("/licenses", documents_router)
     api.add_router("/licenses", licences_router)

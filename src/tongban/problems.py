@@ -91,13 +91,23 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         },
         "missing": {
             "type": "array",
-            "description": "materials_missing：缺少的材料 [{code, name}]；supplement_incomplete：仍缺的材料编码",
+            "description": (
+                "materials_missing：缺少的材料 [{code, name, licence_type, how, path, note}]，how 为 upload（上传）"
+                "或 licence_use（可授权使用电子证照代替）；supplement_incomplete：仍缺的材料编码"
+            ),
             "items": {
                 "anyOf": [
                     {"type": "string"},
                     {
                         "type": "object",
-                        "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+                        "properties": {
+                            "code": {"type": "string"},
+                            "name": {"type": "string"},
+                            "licence_type": {"type": "string"},
+                            "how": {"enum": ["upload", "licence_use"]},
+                            "path": {"type": "string"},
+                            "note": {"type": "string"},
+                        },
                         "required": ["code", "name"],
                     },
                 ]

@@ -174,6 +174,25 @@ class OfferedAction(Strict):
     path: str | None = Field(None, description="不经 /actions 完成的动作所用的地址，如补正")
 
 
+class LicenceUseItem(Strict):
+    """A licence used instead of a material (用证授权); the preview is listed at /licence-uses."""
+
+    id: int
+    case_no: str
+    material_code: str
+    identifier: str
+    licence_type: str
+    cause: str = Field(..., description="用证事由")
+    status: str = Field(..., description="awaiting_consent 待持证人授权、accepted 已授权使用、refused 持证人拒绝")
+    status_label: str
+    requested_by: str
+    requested_at: str
+    decided_at: str | None
+    awaiting_holders: int
+    preview: list[dict[str, str]]
+    annotation: dict[str, str] = Field(..., description="加注件信息（已授权时）")
+
+
 class CaseDetail(CaseSummary):
     item: ItemRef
     rules_date: str = Field(..., description="适用规则的日期")
@@ -190,6 +209,7 @@ class CaseDetail(CaseSummary):
     notices: list[NoticeOut] = Field(..., description="对方节点拒绝或超时未答复的请求")
     exchanges: list[ExchangeOut] = Field(..., description="本节点为该办件发出的跨节点交换")
     allowed_actions: list[OfferedAction] = Field(..., description="查看人现在可以做的动作")
+    licence_uses: list[LicenceUseItem] = Field(..., description="以电子证照代替材料的授权（用证授权）")
 
 
 class Forwarded(Strict):

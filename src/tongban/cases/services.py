@@ -329,7 +329,10 @@ def _material_of(version: ItemVersion, code: str) -> Material:
 
 
 def provided_codes(case: Case) -> set[str]:
-    return set(case.materials.values_list("material_code", flat=True))
+    """Materials uploaded, and those an electronic licence stands in for with its holders' consent."""
+    from tongban.licences.uses import accepted_materials
+
+    return set(case.materials.values_list("material_code", flat=True)) | accepted_materials(case)
 
 
 # ---------------------------------------------------------------- actions
@@ -632,16 +635,28 @@ def _submit_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any
     answer = check_eligibility(case.item_id, case.submitted_node, today, {**case.facts, **case.form_data}, case.mode)
     case.rules_date, case.rules_trace = today, answer["trace"]
     case.save(update_fields=["rules_date", "rules_trace"])
-    # E-licences replace paper only once the licence service confirms them; until then every material is uploaded.
+    # A material an electronic licence can stand in for is provided by the holders' consent (用证授权),
+    # or uploaded if they prefer; the answer says which way each missing one can come.
     missing = missing_materials(case.item_version, case.form_data, provided_codes(case))
     if missing:
         raise DomainError(
             "materials_missing",
             f"缺少必要的申请材料：{'、'.join(m.name for m in missing)}。",
             status=422,
-            missing=[{"code": m.code, "name": m.name} for m in missing],
+            missing=[_missing_entry(case, m) for m in missing],
         )
     return {}
+
+
+def _missing_entry(case: Case, material: Material) -> dict[str, str]:
+    entry = {"code": material.code, "name": material.name, "licence_type": material.licence_type}
+    if material.licence_type:
+        entry["how"] = "licence_use"
+        entry["path"] = f"/api/v1/cases/{case.case_no}/licence-uses"
+        entry["note"] = "将通过共享获取：可授权使用电子证照代替，也可上传材料。"
+    else:
+        entry["how"] = "upload"
+    return entry
 
 
 def _check_form_data(case: Case, reason: str, data: dict[str, Any]) -> dict[str, Any]:

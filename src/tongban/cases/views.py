@@ -180,7 +180,14 @@ def detail(case: Case, actor: Actor) -> dict[str, Any]:
         "notices": _notices(case),
         "exchanges": _exchanges(case),
         "allowed_actions": [_offered(case, action) for action in allowed_actions(actor, case)],
+        "licence_uses": _licence_uses(case),
     }
+
+
+def _licence_uses(case: Case) -> list[dict[str, Any]]:
+    from tongban.licences.uses import use_out
+
+    return [use_out(use, with_preview=False) for use in case.licence_uses.select_related("case").order_by("id")]
 
 
 def _offered(case: Case, action: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from tongban.identity.auth import token_or_session
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.models import Licence, LicenceIndexEntry, LicenceState, LicenceType
 from tongban.licences.services import do_licence_action, visible_licence
+from tongban.licences.uses import uses_of_licence
 from tongban.licences.verification import verify_identifier
 from tongban.licences.wallet import wallet
 from tongban.problems import problems
@@ -70,6 +71,18 @@ class EventOut(Strict):
     reason: str
 
 
+class UseLogEntry(Strict):
+    case_no: str
+    node: str = Field(..., description="使用该证照的办件所在节点")
+    material_code: str
+    cause: str = Field(..., description="用证事由")
+    status: str
+    status_label: str
+    requested_by: str
+    requested_at: str
+    decided_at: str | None
+
+
 class LicenceOut(Strict):
     identifier: str
     type: TypeRef
@@ -92,6 +105,7 @@ class LicenceOut(Strict):
     key_id: str
     signature: str = Field(..., description="SM2 签名（Base64，DER），覆盖 docs/licences.md 所述的规范编码")
     events: list[EventOut]
+    uses: list[UseLogEntry] = Field(..., description="用证记录：哪个办件、为什么、何时使用了该证照")
 
 
 class LicenceActionIn(Strict):
@@ -173,6 +187,20 @@ def _out(licence: Licence) -> LicenceOut:
                 reason=e.reason,
             )
             for e in licence.events.all()
+        ],
+        uses=[
+            UseLogEntry(
+                case_no=u.case.case_no,
+                node=u.node,
+                material_code=u.material_code,
+                cause=u.cause,
+                status=u.status,
+                status_label=u.get_status_display(),
+                requested_by=u.requested_by,
+                requested_at=iso(u.requested_at) or "",
+                decided_at=iso(u.decided_at),
+            )
+            for u in uses_of_licence(licence.identifier)
         ],
     )
 

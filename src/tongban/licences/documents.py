@@ -22,7 +22,12 @@ from tongban.problems import problems
 router = Router(tags=["电子证照"])
 
 _SEEN_BY = "持证主体本人、企业经办人或颁发机构"
-_PDF_RESPONSE = {200: {"description": "电子证照 PDF（application/pdf，A4 一页，附签名二维码），作为附件下载"}}
+_PDF_RESPONSE = {
+    200: {
+        "description": "电子证照 PDF（A4 一页，附签名二维码），作为附件下载",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 class QrOut(Strict):

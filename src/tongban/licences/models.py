@@ -193,3 +193,43 @@ class LicenceStatusCache(models.Model):
         verbose_name = "证照状态缓存"
         verbose_name_plural = "证照状态缓存"
         constraints = [models.UniqueConstraint(fields=["node", "identifier"], name="uniq_licence_status_cache")]
+
+
+class LicenceUse(models.Model):
+    """用证: a licence used in a case instead of paper, with its holders' consent. Kept at the case's node;
+    once accepted it is the case's annotated copy (加注件) of the licence, for that case only."""
+
+    class Status(models.TextChoices):
+        AWAITING_CONSENT = "awaiting_consent", "待持证人授权"
+        ACCEPTED = "accepted", "已授权使用"
+        REFUSED = "refused", "持证人拒绝"
+
+    node = models.CharField("节点", max_length=6)
+    case = models.ForeignKey("cases.Case", verbose_name="办件", on_delete=models.CASCADE, related_name="licence_uses")
+    material_code = models.CharField("替代的材料", max_length=32)
+    identifier = models.CharField("证照标识", max_length=128)
+    licence_type = models.CharField("证照类型", max_length=32)
+    cause = models.CharField("用证事由", max_length=200)
+    requested_by = models.CharField("申请人账号", max_length=150)
+    requested_at = models.DateTimeField("申请时间")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.AWAITING_CONSENT)
+    # Exactly what will be shared: [{label, value}], shown to the holders before they decide.
+    preview = models.JSONField("共享内容预览", default=list)
+    # Holder keys still to consent, and each holder's answer {key: {by, at, accept}}.
+    consents = models.JSONField("持证人授权", default=dict)
+    decided_at = models.DateTimeField("授权时间", null=True, blank=True)
+    # The signed licence as it travelled, and the 加注件 fields (GB/T 36903: JZJZZSJ, JZJZZZ, JZJZZSY, JZJYXQJZSJ).
+    copy = models.JSONField("证照副本（含签名）", default=dict, blank=True)
+    annotation = models.JSONField("加注信息", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "用证记录"
+        verbose_name_plural = "用证记录"
+        indexes = [models.Index(fields=["identifier"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "material_code"],
+                condition=~models.Q(status="refused"),
+                name="uniq_open_licence_use_per_material",
+            )
+        ]

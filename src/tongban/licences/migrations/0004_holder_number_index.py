@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licences', '0003_status_statements'),
+        ("licences", "0003_status_statements"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='licenceholder',
-            name='id_number',
-            field=models.CharField(db_index=True, max_length=32, verbose_name='持证主体代码'),
+            model_name="licenceholder",
+            name="id_number",
+            field=models.CharField(db_index=True, max_length=32, verbose_name="持证主体代码"),
         ),
     ]

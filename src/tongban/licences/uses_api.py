@@ -1,0 +1,120 @@
+"""用证授权 endpoints: /api/v1/cases/{case_no}/licence-uses…"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Router, Status
+
+from tongban.cases.api import _case
+from tongban.cases.schemas import Strict
+from tongban.identity.actors import request_actor
+from tongban.identity.auth import token_or_session
+from tongban.licences.models import LicenceUse
+from tongban.licences.uses import decide_use, request_use, use_out
+from tongban.licences.wallet import holder_keys
+from tongban.problems import problems
+
+router = Router(tags=["电子证照"], auth=token_or_session)
+
+
+class LicenceUseIn(Strict):
+    material_code: str = Field(..., description="以电子证照代替的材料编码")
+    cause: str = Field("", description="用证事由（必填）")
+    identifier: str = Field("", description="所用电子证照的标识；不填时使用申请人持有的该类型有效证照")
+
+
+class ConsentIn(Strict):
+    accept: bool = Field(..., description="是：同意共享预览中的内容；否：拒绝")
+
+
+class PreviewField(Strict):
+    label: str
+    value: str
+
+
+class LicenceUseOut(Strict):
+    id: int
+    case_no: str
+    material_code: str
+    identifier: str
+    licence_type: str
+    cause: str
+    status: str = Field(..., description="awaiting_consent 待持证人授权、accepted 已授权使用、refused 持证人拒绝")
+    status_label: str
+    requested_by: str
+    requested_at: str
+    decided_at: str | None
+    awaiting_holders: int = Field(..., description="尚未答复的持证人数")
+    preview: list[PreviewField] = Field(..., description="将共享的全部内容（仅向申请人和持证人显示）")
+    annotation: dict[str, str] = Field(
+        ..., description="加注件信息：JZJZZSJ 加注时间、JZJZZZ 加注者、JZJZZSY 事由、JZJYXQJZSJ 有效期"
+    )
+
+
+class LicenceUseList(Strict):
+    items: list[LicenceUseOut]
+
+
+def _sees_preview(request: HttpRequest, use: LicenceUse) -> bool:
+    actor = request_actor(request)
+    return use.requested_by == actor.username or bool(set(holder_keys(actor)) & set(use.consents))
+
+
+@router.post(
+    "/{case_no}/licence-uses",
+    response={201: LicenceUseOut},
+    summary="申请以电子证照代替材料（用证授权）",
+    openapi_extra=problems(
+        {
+            403: ["not_case_applicant", "licence_of_someone_else"],
+            404: ["case_not_found", "licence_not_found"],
+            409: ["case_not_open_for_licence_use", "licence_not_held", "licence_not_usable", "licence_use_exists"],
+            422: [
+                "material_unknown",
+                "material_not_replaceable",
+                "use_cause_required",
+                "use_cause_too_long",
+                "invalid_licence_identifier",
+                "licence_type_mismatch",
+            ],
+            503: ["directory_unreachable"],
+        }
+    ),
+)
+def ask(request: HttpRequest, case_no: str, body: LicenceUseIn):
+    case = _case(request, case_no)
+    use = request_use(
+        request_actor(request), case, material_code=body.material_code, cause=body.cause, identifier=body.identifier
+    )
+    return Status(201, use_out(use, with_preview=True))
+
+
+@router.get(
+    "/{case_no}/licence-uses",
+    response=LicenceUseList,
+    summary="办件的用证授权",
+    openapi_extra=problems({404: ["case_not_found"]}),
+)
+def list_uses(request: HttpRequest, case_no: str):
+    case = _case(request, case_no)
+    uses = case.licence_uses.select_related("case").order_by("requested_at", "id")
+    return LicenceUseList(items=[use_out(u, with_preview=_sees_preview(request, u)) for u in uses])
+
+
+@router.post(
+    "/{case_no}/licence-uses/{use_id}/consent",
+    response=LicenceUseOut,
+    summary="持证人同意或拒绝共享证照内容",
+    openapi_extra=problems(
+        {
+            403: ["not_licence_holder"],
+            404: ["case_not_found", "licence_use_not_found"],
+            409: ["licence_use_decided", "case_not_open_for_licence_use", "licence_not_usable"],
+            503: ["directory_unreachable"],
+        }
+    ),
+)
+def consent(request: HttpRequest, case_no: str, use_id: int, body: ConsentIn):
+    case = _case(request, case_no)
+    use = decide_use(request_actor(request), case, use_id, accept=body.accept)
+    return use_out(use, with_preview=True)
