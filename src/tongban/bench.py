@@ -466,6 +466,51 @@ def _verification_section(identifiers: list[str], rounds: int) -> None:
     print("ratio = tongban verifications/s ÷ raw verify/s of the same signatures over the same bytes (goal ≥ 0.8)")
 
 
+def _qr_texts(identifiers: list[str]) -> list[str]:
+    from tongban.licences.models import Licence
+    from tongban.licences.qr import qr_text
+
+    licences = Licence.objects.filter(identifier__in=identifiers).select_related("licence_type")
+    return [qr_text(licence) for licence in licences.prefetch_related("holders")]
+
+
+def _verify_qr_all(texts: list[str]) -> float:
+    from tongban.licences.qr import verify_qr
+
+    started = time.perf_counter()
+    for text in texts:
+        assert verify_qr(text).code == "valid"
+    return len(texts) / (time.perf_counter() - started)
+
+
+def _raw_verify_qr(texts: list[str]) -> float:
+    """gmalglib verifying the codes' own signatures over their own payload bytes."""
+    from tongban import crypto
+    from tongban.exchange.trust import current_entries, public_key
+    from tongban.licences.qr import parse
+
+    entries = current_entries() or {}
+    material = []
+    for text in texts:
+        parsed = parse(text)
+        material.append((public_key(entries[parsed.claims.key_id]["public_key"]), parsed.payload, parsed.signature))
+    started = time.perf_counter()
+    for key, payload, signature in material:
+        assert crypto.verify(key, payload, signature)
+    return len(material) / (time.perf_counter() - started)
+
+
+def _offline_section(identifiers: list[str], rounds: int) -> None:
+    texts = _qr_texts(identifiers)
+    print(f"\noffline QR verification: {len(texts)} codes against the stored trust list, median of {rounds} rounds")
+    raw = _measure(rounds, _raw_verify_qr, texts)
+    platform = _measure(rounds, _verify_qr_all, texts)
+    print(f"{'path':<38}{'verif/s':>8}{'range':>13}{'limit':>13}{'ratio':>7}")
+    _row("raw gmalglib verify (same signatures)", raw)
+    _row("tongban verify-qr (parse + key + sig)", platform, raw.median)
+    print("ratio = tongban offline verifications/s ÷ raw verify/s of the same signatures (goal ≥ 0.8)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="tongban 基准测试：三种模式全流程办件吞吐量")
     parser.add_argument("--cases", type=int, default=100, help="每种模式的办件数（默认 100）")
@@ -499,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         _exchange_section(args.messages, max(1, args.rounds))
         issued = _issuing_section(args.licences)
         _verification_section(issued, max(1, args.rounds))
+        _offline_section(issued, max(1, args.rounds))
     return 0
 
 

@@ -26,9 +26,9 @@ from tongban.exchange.envelope import canonical_json
 from tongban.exchange.trust import current_entries, public_key, signing_key
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.issuing import OPEN_ENDED
-from tongban.licences.models import HolderKind, Licence
+from tongban.licences.models import Licence
 from tongban.licences.verification import VERDICTS
-from tongban.masking import mask_text
+from tongban.licences.verification import masked_holders as masked_holder
 
 PREFIX = "TBL1"
 SEPARATOR = "."
@@ -106,15 +106,6 @@ class OfflineVerdict:
 
 def _iso(at: dt.datetime) -> str:
     return at.astimezone(CHINA_TZ).replace(microsecond=0).isoformat()
-
-
-def masked_holder(licence: Licence) -> str:
-    """男方王*、女方刘*; an enterprise's name is public and shown in full."""
-    shown = []
-    for holder in licence.holders.order_by("order"):
-        name = holder.name if holder.kind == HolderKind.ENTERPRISE else mask_text(holder.name)
-        shown.append(f"{holder.label}{name}")
-    return "、".join(shown)
 
 
 def claims_of(licence: Licence, key_id: str, signed_at: dt.datetime) -> QrClaims:
