@@ -22,6 +22,7 @@ from tongban.errors import Forbidden, NotFound
 from tongban.identity.actors import Actor, request_actor
 from tongban.identity.auth import token_or_session
 from tongban.problems import problems
+from tongban.regions.models import Department
 
 router = Router(tags=["全国督办"], auth=token_or_session)
 
@@ -85,13 +86,26 @@ def _hub_supervisor(request: HttpRequest) -> Actor:
     return actor
 
 
-def _department(department) -> DepartmentRef | None:
-    if department is None:
+def _names(rows: list[HubCaseSummary]) -> dict[tuple[str, str], tuple[int, str]]:
+    """The departments the summaries name, in one query: (region, function) → (id, name)."""
+    wanted = {(getattr(r, f"{role}_region"), getattr(r, f"{role}_function")) for r in rows for role in ROLES}
+    regions = {region for region, _ in wanted if region}
+    found = Department.objects.filter(region_id__in=regions).values_list("region_id", "function", "pk", "name")
+    return {(region, function): (pk, name) for region, function, pk, name in found if (region, function) in wanted}
+
+
+ROLES = ("submitted", "owner", "processing")
+
+
+def _department(row: HubCaseSummary, role: str, names: dict) -> DepartmentRef | None:
+    region, function = getattr(row, f"{role}_region"), getattr(row, f"{role}_function")
+    if not region:
         return None
-    return DepartmentRef(id=department.pk, name=department.name, region=department.region_id)
+    pk, name = names.get((region, function), (0, f"{region} {function}"))
+    return DepartmentRef(id=pk, name=name, region=region)
 
 
-def _out(row: HubCaseSummary) -> HubCaseSummaryOut:
+def _out(row: HubCaseSummary, names: dict) -> HubCaseSummaryOut:
     return HubCaseSummaryOut(
         case_no=row.case_no,
         reported_by=row.reported_by,
@@ -111,9 +125,9 @@ def _out(row: HubCaseSummary) -> HubCaseSummaryOut:
         owner_node=row.owner_node,
         processing_node=row.processing_node,
         delivery_node=row.delivery_node,
-        submitted_department=_department(row.submitted_department),
-        owner_department=_department(row.owner_department),
-        processing_department=_department(row.processing_department),
+        submitted_department=_department(row, "submitted", names),
+        owner_department=_department(row, "owner", names),
+        processing_department=_department(row, "processing", names),
         received_at=iso(row.received_at),
         accepted_at=iso(row.accepted_at),
         decided_at=iso(row.decided_at),
@@ -128,9 +142,7 @@ def _out(row: HubCaseSummary) -> HubCaseSummaryOut:
 
 
 def _rows():
-    return HubCaseSummary.objects.filter(node=settings.TONGBAN_HUB_NODE).select_related(
-        "submitted_department", "owner_department", "processing_department"
-    )
+    return HubCaseSummary.objects.filter(node=settings.TONGBAN_HUB_NODE)
 
 
 @router.get(
@@ -172,9 +184,10 @@ def list_summaries(
     counts = rows.aggregate(yellow=Count("pk", filter=Q(warning="yellow")), red=Count("pk", filter=Q(warning="red")))
     limit = max(1, min(limit, 200))
     offset = max(0, offset)
-    page = rows.order_by("-received_at", "-id")[offset : offset + limit]
+    page = list(rows.order_by("-received_at", "-id")[offset : offset + limit])
+    names = _names(page)
     return HubCaseList(
-        total=rows.count(), limit=limit, offset=offset, warnings=counts, items=[_out(row) for row in page]
+        total=rows.count(), limit=limit, offset=offset, warnings=counts, items=[_out(row, names) for row in page]
     )
 
 
@@ -189,4 +202,4 @@ def get_summary(request: HttpRequest, case_no: str):
     row = _rows().filter(case_no=case_no).first() if is_well_formed(case_no) else None
     if row is None:
         raise NotFound("case_not_found", f"国家平台尚未收到该办件的概况：{case_no}")
-    return _out(row)
+    return _out(row, _names([row]))

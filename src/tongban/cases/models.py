@@ -200,15 +200,14 @@ class HubCaseSummary(models.Model):
     owner_node = models.CharField("事项所属节点", max_length=6)
     processing_node = models.CharField("当前办理节点", max_length=6)
     delivery_node = models.CharField("送达节点", max_length=6)
-    submitted_department = models.ForeignKey(
-        "regions.Department", verbose_name="收件部门", null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    owner_department = models.ForeignKey(
-        "regions.Department", verbose_name="属地部门", null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    processing_department = models.ForeignKey(
-        "regions.Department", verbose_name="当前办理部门", null=True, on_delete=models.PROTECT, related_name="+"
-    )
+    # Departments as the protocol names them (division code, function): the hub resolves names when it
+    # shows them and never creates a department to keep a report.
+    submitted_region = models.CharField("收件部门区划", max_length=6, blank=True)
+    submitted_function = models.CharField("收件部门职能", max_length=16, blank=True)
+    owner_region = models.CharField("属地部门区划", max_length=6, blank=True)
+    owner_function = models.CharField("属地部门职能", max_length=16, blank=True)
+    processing_region = models.CharField("当前办理部门区划", max_length=6, blank=True)
+    processing_function = models.CharField("当前办理部门职能", max_length=16, blank=True)
     received_at = models.DateTimeField("收件时间", null=True)
     accepted_at = models.DateTimeField("受理时间", null=True)
     decided_at = models.DateTimeField("办结时间", null=True)

@@ -19,6 +19,16 @@ def department_ref(department_id: int | None) -> dict[str, str] | None:
     return {"region": region, "function": function}
 
 
+def department_refs(*department_ids: int | None) -> list[dict[str, str] | None]:
+    """The references of several departments in one query, in the order asked."""
+    wanted = {pk for pk in department_ids if pk is not None}
+    found = {
+        pk: {"region": region, "function": function}
+        for pk, region, function in Department.objects.filter(pk__in=wanted).values_list("pk", "region_id", "function")
+    }
+    return [found.get(pk) if pk is not None else None for pk in department_ids]
+
+
 def department_id_of(ref: dict[str, str] | None) -> int | None:
     if not ref:
         return None

@@ -18,7 +18,7 @@ from django.conf import settings
 from tongban import clock
 from tongban.cases.models import Case, HubCaseSummary
 from tongban.cases.policy import is_unassigned
-from tongban.cases.refs import department_id_of, department_ref
+from tongban.cases.refs import department_refs
 from tongban.exchange import outbox
 from tongban.exchange.envelope import Envelope
 from tongban.exchange.handlers import handles
@@ -32,6 +32,9 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 
 def summary_payload(case: Case, last_action: str) -> dict[str, Any]:
     """The case without personal data: no names, ID numbers, form, materials or reasons."""
+    submitted, owner, processing = department_refs(
+        case.submitted_department_id, case.owner_department_id, case.processing_department_id
+    )
     return {
         "case_no": case.case_no,
         "as_of": clock.now().isoformat(),
@@ -49,9 +52,9 @@ def summary_payload(case: Case, last_action: str) -> dict[str, Any]:
         "owner_node": case.owner_node,
         "processing_node": case.processing_node,
         "delivery_node": case.delivery_node,
-        "submitted_department": department_ref(case.submitted_department_id),
-        "owner_department": department_ref(case.owner_department_id),
-        "processing_department": department_ref(case.processing_department_id),
+        "submitted_department": submitted,
+        "owner_department": owner,
+        "processing_department": processing,
         "received_at": _iso(case.received_at),
         "accepted_at": _iso(case.accepted_at),
         "decided_at": _iso(case.decided_at),
@@ -83,6 +86,10 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+def _flat(role: str, ref: dict[str, str] | None) -> dict[str, str]:
+    return {f"{role}_region": (ref or {}).get("region", ""), f"{role}_function": (ref or {}).get("function", "")}
+
+
 @handles(SUMMARY)
 def on_case_summary(envelope: Envelope) -> None:
     report = envelope.payload
@@ -107,9 +114,9 @@ def on_case_summary(envelope: Envelope) -> None:
         "owner_node": report["owner_node"],
         "processing_node": report["processing_node"],
         "delivery_node": report["delivery_node"],
-        "submitted_department_id": department_id_of(report["submitted_department"]),
-        "owner_department_id": department_id_of(report["owner_department"]),
-        "processing_department_id": department_id_of(report["processing_department"]),
+        **_flat("submitted", report["submitted_department"]),
+        **_flat("owner", report["owner_department"]),
+        **_flat("processing", report["processing_department"]),
         "received_at": _instant(report["received_at"]),
         "accepted_at": _instant(report["accepted_at"]),
         "decided_at": _instant(report["decided_at"]),
@@ -120,4 +127,9 @@ def on_case_summary(envelope: Envelope) -> None:
         "warning": report["warning"],
         "unassigned": report["unassigned"],
     }
-    HubCaseSummary.objects.update_or_create(node=envelope.to_node, case_no=report["case_no"], defaults=values)
+    if kept is None:
+        HubCaseSummary.objects.create(node=envelope.to_node, case_no=report["case_no"], **values)
+        return
+    for name, value in values.items():
+        setattr(kept, name, value)
+    kept.save(update_fields=list(values))
