@@ -9,9 +9,10 @@ changed, and ItemVersion ids stay stable because cases point at them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from django.db import models, transaction
@@ -25,6 +26,7 @@ from tongban.content_messages import PYDANTIC_MESSAGES, ContentLoader, location
 from tongban.regions.models import Node
 
 ITEMS_DIR = "items"
+SpecT = TypeVar("SpecT", bound=BaseModel)
 
 COUNT_LABELS = {
     "files": "文件",
@@ -88,6 +90,13 @@ def read_catalog(content_dir: Path) -> list[ItemFile]:
 
 
 def parse_item_file(path: Path, display: str) -> ItemSpec:
+    return read_spec(path, display, ItemSpec, check_item, "描述一个事项")
+
+
+def read_spec(
+    path: Path, display: str, model: type[SpecT], check: Callable[[SpecT], list[tuple[str, str]]], what: str
+) -> SpecT:
+    """One content file read, validated against `model` and checked, or ContentError naming each problem."""
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -95,12 +104,12 @@ def parse_item_file(path: Path, display: str) -> ItemSpec:
     except UnicodeDecodeError:
         raise ContentError([f"{display}：文件必须使用 UTF-8 编码"]) from None
     if not isinstance(raw, dict):
-        raise ContentError([f"{display}：文件内容必须是一个映射（键: 值），描述一个事项"])
+        raise ContentError([f"{display}：文件内容必须是一个映射（键: 值），{what}"])
     try:
-        spec = ItemSpec.model_validate(raw)
+        spec = model.model_validate(raw)
     except ValidationError as exc:
         raise ContentError([f"{display}: {_loc(e['loc'])}：{_message(e)}" for e in exc.errors()]) from None
-    problems = check_item(spec)
+    problems = check(spec)
     if problems:
         raise ContentError([f"{display}: {where}：{message}" for where, message in problems])
     return spec

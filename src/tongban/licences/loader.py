@@ -6,11 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from tongban.catalog.loader import ContentError, _loc, _message, _yaml_problem
-from tongban.content_messages import ContentLoader
+from tongban.catalog.loader import ContentError, read_spec
 from tongban.licences.models import Licence, LicenceType
 from tongban.licences.spec import LicenceTypesFile, LicenceTypeSpec, check_types
 
@@ -19,21 +15,9 @@ TYPES_FILE = Path("licences") / "types.yaml"
 
 def read_types(content_dir: Path) -> LicenceTypesFile:
     path = Path(content_dir) / TYPES_FILE
-    shown = str(TYPES_FILE)
     if not path.is_file():
-        raise ContentError([f"{shown}：文件不存在"])
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=ContentLoader)
-    except yaml.YAMLError as exc:
-        raise ContentError([f"{shown}：YAML 格式错误：{_yaml_problem(exc)}"]) from None
-    try:
-        spec = LicenceTypesFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ContentError([f"{shown}: {_loc(e['loc'])}：{_message(e)}" for e in exc.errors()]) from None
-    problems = check_types(spec)
-    if problems:
-        raise ContentError([f"{shown}: {where}：{message}" for where, message in problems])
-    return spec
+        raise ContentError([f"{TYPES_FILE}：文件不存在"])
+    return read_spec(path, str(TYPES_FILE), LicenceTypesFile, check_types, "列出证照类型（types）")
 
 
 def _values(spec: LicenceTypeSpec) -> dict[str, Any]:
