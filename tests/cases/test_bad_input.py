@@ -132,7 +132,20 @@ def test_missing_required_materials(online_case):
     CaseMaterial.objects.filter(case__case_no=case.case_no, material_code="id_card").delete()
     with nothing_written():
         body = problem(case.applicant.act(case.case_no, "submit"), 422, "materials_missing")
-    assert body["missing"] == [{"code": "id_card", "name": "居民身份证或社会保障卡"}]
+    assert body["missing"] == [
+        {
+            "code": "id_card",
+            "name": "居民身份证或社会保障卡",
+            "licence_type": "jumin_shenfenzheng",
+            "how": "licence_use",
+            "path": f"/api/v1/cases/{case.case_no}/licence-uses",
+            "note": "将通过共享获取：可授权使用电子证照代替，也可上传材料。",
+        }
+    ]
+    # A material no licence can stand in for is to be uploaded.
+    CaseMaterial.objects.filter(case__case_no=case.case_no, material_code="commitment").delete()
+    body = problem(case.applicant.act(case.case_no, "submit"), 422, "materials_missing")
+    assert [(m["code"], m["how"]) for m in body["missing"]] == [("id_card", "licence_use"), ("commitment", "upload")]
 
 
 @pytest.mark.parametrize(
