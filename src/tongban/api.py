@@ -116,6 +116,7 @@ def _register_routers() -> None:
     from tongban.licences.api import directory_router, wallet_router
     from tongban.licences.api import router as licences_router
     from tongban.licences.documents import router as documents_router
+    from tongban.licences.uses_api import holder_router as licence_consents_router
     from tongban.licences.uses_api import router as licence_uses_router
     from tongban.regions.api import router as regions_router
     from tongban.rules.api import router as rules_router
@@ -131,6 +132,7 @@ def _register_routers() -> None:
     api.add_router("/licenses", documents_router)
     api.add_router("/licenses", licences_router)
     api.add_router("/me/licenses", wallet_router)
+    api.add_router("/me/licence-uses", licence_consents_router)
     api.add_router("/licence-directory", directory_router)
     api.add_router("/", exchange_router)
 

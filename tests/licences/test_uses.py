@@ -156,3 +156,44 @@ def test_a_licence_of_another_type_is_refused():
     case_no = food_case(fan)
     answer = problem(ask(fan, case_no, cause="办理食品经营许可", identifier=certificate), 422, "licence_type_mismatch")
     assert "营业执照" in answer["detail"] and "结婚证" in answer["detail"]
+
+
+def test_each_holder_of_a_joint_licence_answers_even_without_seeing_the_case():
+    """刘燕 uses their 结婚证 in a case of hers; 王杰, the other holder, answers from his own list."""
+    from cases.test_first_use import bride, submitted_marriage
+    from tongban.cases.models import Case
+    from tongban.licences.directory import holder_key
+    from tongban.licences.models import Licence
+
+    bride()
+    _, marriage = submitted_marriage()
+    reviewer = Api("js-minzheng-reviewer", node="320000")
+    ok(reviewer.act(marriage, "accept"))
+    ok(reviewer.act(marriage, "start_review"))
+    ok(Api("js-minzheng-approver", node="320000").act(marriage, "decide", outcome="approve"))
+    certificate = Licence.objects.get(case_no=marriage)
+    fan = Api("fan", node="630000")
+    draft = Case.objects.get(case_no=food_case(fan))
+    keys = [holder_key(h.id_number) for h in certificate.holders.all()]
+    use = LicenceUse.objects.create(
+        node=draft.node,
+        case=draft,
+        material_code="business_licence",
+        identifier=certificate.identifier,
+        licence_type=certificate.licence_type_id,
+        cause="测试共有证照的双方授权",
+        requested_by="liuyan",
+        requested_at=draft.received_at or certificate.issued_at,
+        preview=[{"label": "证照名称", "value": "结婚证"}],
+        consents=dict.fromkeys(keys),
+    )
+    wangjie, liuyan = Api("wangjie", node="140000"), Api("liuyan", node="320000")
+    assert [u["id"] for u in ok(wangjie.get("/me/licence-uses"))["items"]] == [use.pk]
+    assert ok(fan.get("/me/licence-uses"))["items"] == []
+    problem(fan.post(f"/me/licence-uses/{use.pk}/consent", {"accept": True}), 404, "licence_use_not_found")
+    first = ok(wangjie.post(f"/me/licence-uses/{use.pk}/consent", {"accept": True}))
+    assert (first["status"], first["awaiting_holders"]) == ("awaiting_consent", 1)
+    problem(wangjie.post(f"/me/licence-uses/{use.pk}/consent", {"accept": True}), 409, "licence_use_decided")
+    assert ok(wangjie.get("/me/licence-uses"))["items"] == []
+    second = ok(liuyan.post(f"/me/licence-uses/{use.pk}/consent", {"accept": True}))
+    assert (second["status"], second["awaiting_holders"]) == ("accepted", 0)

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from tongban import clock
 from tongban.audit.log import record as audit
@@ -215,3 +216,26 @@ def use_out(use: LicenceUse, *, with_preview: bool) -> dict[str, Any]:
 def uses_of_licence(identifier: str) -> list[LicenceUse]:
     """The use log the holder sees: every case that asked for the licence, why, and what came of it."""
     return list(LicenceUse.objects.filter(identifier=identifier).select_related("case").order_by("-requested_at"))
+
+
+def awaiting_consent_of(actor: Actor) -> list[LicenceUse]:
+    """Uses awaiting this holder's answer — also in cases they cannot see (a spouse's 户口迁移)."""
+    mine = holder_keys(actor)
+    if not mine:
+        return []
+    named = Q()
+    for key in mine:
+        named |= Q(consents__has_key=key)
+    pending = LicenceUse.objects.filter(named, status=LicenceUse.Status.AWAITING_CONSENT).select_related("case")
+    return [use for use in pending.order_by("requested_at", "id") if _unanswered(use, mine)]
+
+
+def _unanswered(use: LicenceUse, keys: list[str]) -> bool:
+    return any(key in use.consents and use.consents[key] is None for key in keys)
+
+
+def use_for_holder(actor: Actor, use_id: int) -> LicenceUse:
+    use = LicenceUse.objects.select_related("case", "case__item").filter(pk=use_id).first()
+    if use is None or not set(holder_keys(actor)) & set(use.consents):
+        raise NotFound("licence_use_not_found", "没有这项用证授权，或您不是该证照的持证人。")
+    return use

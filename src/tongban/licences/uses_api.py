@@ -10,7 +10,7 @@ from tongban.cases.schemas import Strict
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
 from tongban.licences.models import LicenceUse
-from tongban.licences.uses import decide_use, request_use, use_out
+from tongban.licences.uses import awaiting_consent_of, decide_use, request_use, use_for_holder, use_out
 from tongban.licences.wallet import holder_keys
 from tongban.problems import problems
 
@@ -118,3 +118,35 @@ def consent(request: HttpRequest, case_no: str, use_id: int, body: ConsentIn):
     case = _case(request, case_no)
     use = decide_use(request_actor(request), case, use_id, accept=body.accept)
     return use_out(use, with_preview=True)
+
+
+holder_router = Router(tags=["电子证照"], auth=token_or_session)
+
+
+@holder_router.get(
+    "",
+    response=LicenceUseList,
+    summary="待我授权的用证申请（我是持证人，包括他人办件中使用我的共有证照）",
+)
+def awaiting_me(request: HttpRequest):
+    uses = awaiting_consent_of(request_actor(request))
+    return LicenceUseList(items=[use_out(use, with_preview=True) for use in uses])
+
+
+@holder_router.post(
+    "/{use_id}/consent",
+    response=LicenceUseOut,
+    summary="持证人同意或拒绝（无须能查看该办件）",
+    openapi_extra=problems(
+        {
+            403: ["not_licence_holder"],
+            404: ["licence_use_not_found"],
+            409: ["licence_use_decided", "case_not_open_for_licence_use", "licence_not_usable"],
+            503: ["directory_unreachable"],
+        }
+    ),
+)
+def holder_consent(request: HttpRequest, use_id: int, body: ConsentIn):
+    actor = request_actor(request)
+    use = use_for_holder(actor, use_id)
+    return use_out(decide_use(actor, use.case, use.pk, accept=body.accept), with_preview=True)
