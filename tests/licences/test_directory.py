@@ -159,3 +159,21 @@ def test_the_directory_statement_is_public_and_carries_no_contents():
     assert statement["type"] == "licence.indexed" and statement["signature"]
     assert "西宁高原" not in json.dumps(statement, ensure_ascii=False)
     assert Client().get("/api/v1/licence-directory/1.2.156.3005.2.X.Y.Z.001.Q").status_code == 422
+
+
+def test_a_node_whose_trust_list_is_past_its_grace_trusts_no_licence(fixed_clock, settings):
+    from tongban.exchange import trust
+    from tongban.licences.qr import qr_text, verify_qr
+
+    _, decision = business_licence()
+    identifier = decision["licences"][0]["identifier"]
+    code = qr_text(Licence.objects.get(identifier=identifier))
+    settings.TONGBAN_NODE, settings.TONGBAN_TRUST_GRACE_SECONDS = "230000", 600
+    trust.invalidate()
+    fixed_clock.advance(minutes=11)
+    answer = ok(Api("fan", node="230000").get(f"/licenses/{identifier}/verify"))
+    assert answer["result"] == "untrusted_issuer" and "信任列表" in answer["reason"]
+    offline = verify_qr(code)
+    assert offline.code == "untrusted_issuer" and "信任列表" in offline.reason
+    trust.refreshed()
+    assert ok(Api("fan", node="230000").get(f"/licenses/{identifier}/verify"))["result"] == "valid"

@@ -325,6 +325,12 @@ def invalidate() -> None:
 # ---------------------------------------------------------------- signing and verifying envelopes
 
 
+def is_stale() -> bool:
+    """No trust list, or one held past its grace period: nothing may be trusted on it (fail closed)."""
+    held = _trust_list()
+    return held is None or (_list_from_elsewhere() and clock.now() - held.fetched_at > _grace())
+
+
 def _list_from_elsewhere() -> bool:
     """A node that gets its trust list from the hub must refresh it; the hub (or the embedded default,
     which hosts the hub) holds the list it signs itself."""
@@ -388,7 +394,7 @@ def _signed_material(envelope: Envelope, receiver: str) -> parallel.Item:
         raise Refused("unsigned")
     held = _trust_list()
     now = clock.now()
-    if held is None or (_list_from_elsewhere() and now - held.fetched_at > _grace()):
+    if is_stale():
         raise Refused("trust_list_stale")
     entry = held.entries.get(envelope.key_id)
     if entry is None or entry["node"] != envelope.from_node:

@@ -23,7 +23,7 @@ from tongban.clock import CHINA_TZ
 from tongban.crypto import CryptoError, SM2PrivateKey, sign, verify
 from tongban.errors import DomainError
 from tongban.exchange.envelope import canonical_json
-from tongban.exchange.trust import current_entries, public_key, signing_key
+from tongban.exchange.trust import current_entries, is_stale, public_key, signing_key
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.issuing import OPEN_ENDED
 from tongban.licences.models import Licence
@@ -253,6 +253,9 @@ def verify_qr(
     """The offline verdict on a scanned code, from the trust list last stored at this node (or
     `entries` in the same shape). Raises `invalid_qr_payload` for text that is not such a code."""
     parsed = parse(text)
+    if entries is None and is_stale():
+        # The node's own list past its grace period: it fails closed, as it does for messages.
+        return OfflineVerdict("untrusted_issuer", "本节点保存的信任列表已超过宽限期未更新，暂不能离线核验。")
     held = entries if entries is not None else (current_entries() or {})
     refused = _check_key(parsed.claims, held) or _check_signature(parsed, held)
     if refused is not None:

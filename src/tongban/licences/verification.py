@@ -20,7 +20,7 @@ from tongban.clock import CHINA_TZ
 from tongban.crypto import CryptoError, verify
 from tongban.errors import DomainError, NotFound
 from tongban.exchange.envelope import Envelope, canonical_bytes, canonical_json
-from tongban.exchange.trust import current_entries, public_key
+from tongban.exchange.trust import current_entries, is_stale, public_key
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.issuing import signed_document
 from tongban.licences.models import Licence, LicenceIndexEntry, LicenceState, LicenceStatusCache
@@ -81,6 +81,8 @@ class Checked:
 
 def _trusted_key(key_id: str, node: str, signed_at: dt.datetime) -> Any:
     """The public key of `node` that may have signed at `signed_at`, or the Verdict that it may not."""
+    if is_stale():
+        return STALE_TRUST
     entry = (current_entries() or {}).get(key_id)
     if entry is None or entry["node"] != node:
         return Verdict("untrusted_issuer", "签名密钥不在信任列表中，或不属于签发节点。")
@@ -100,6 +102,7 @@ def _genuine(key: Any, content: bytes, signature_b64: str) -> bool:
         return False
 
 
+STALE_TRUST = Verdict("untrusted_issuer", "本节点的信任列表已超过宽限期未更新，暂不能确认任何签名。")
 FORGED = Verdict("forged", "签名与证照内容不符：证照被伪造或篡改。")
 
 
