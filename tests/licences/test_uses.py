@@ -3,6 +3,10 @@ case's annotated copy, and every use is logged where the holder sees it."""
 
 from __future__ import annotations
 
+import io
+
+from pypdf import PdfReader
+
 from cases.test_bad_input import nothing_written
 from tongban.audit.models import AuditEntry
 from tongban.identity.models import EnterpriseAgent
@@ -65,6 +69,10 @@ def test_the_business_licence_stands_in_for_the_upload_with_consent():
     assert stored.copy["signature"] and stored.copy["document"]["identifier"] == identifier
     problem(fan.post(path, {"accept": True}), 409, "licence_use_decided")  # a replayed authorisation
 
+    copy = fan.client.get(f"/api/v1/cases/{case_no}/licence-uses/{use['id']}/pdf", **fan._headers())
+    assert copy.status_code == 200 and copy["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(copy.content)).pages)
+    assert "此件由" in text and "仅供办理食品经营许可时使用" in text.replace("\n", "")
     ok(fan.act(case_no, "submit"))  # the material counts as provided
     problem(ask(fan, case_no, cause="提交后"), 409, "case_not_open_for_licence_use")
     detail = fan.case(case_no)
@@ -84,6 +92,7 @@ def test_a_refusal_leaves_the_material_open():
     use = ok(ask(fan, case_no, cause="办理食品经营许可"), 201)
     refused = ok(fan.post(f"/cases/{case_no}/licence-uses/{use['id']}/consent", {"accept": False}))
     assert refused["status"] == "refused"
+    problem(fan.get(f"/cases/{case_no}/licence-uses/{use['id']}/pdf"), 409, "licence_use_not_accepted")
     problem(fan.act(case_no, "submit"), 422, "materials_missing")
     # The applicant may ask again, or upload.
     assert ok(ask(fan, case_no, cause="重新授权"), 201)["status"] == "awaiting_consent"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
 from ninja import Field, Router, Status
 
 from tongban.cases.api import _case
 from tongban.cases.schemas import Strict
+from tongban.errors import Conflict, NotFound
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
-from tongban.licences.models import LicenceUse
-from tongban.licences.uses import awaiting_consent_of, decide_use, request_use, use_for_holder, use_out
+from tongban.licences.models import Licence, LicenceUse
+from tongban.licences.render import Annotation, render_pdf
+from tongban.licences.uses import awaiting_consent_of, decide_use, find_use, request_use, use_for_holder, use_out
 from tongban.licences.wallet import holder_keys
 from tongban.problems import problems
 
@@ -150,3 +155,40 @@ def holder_consent(request: HttpRequest, use_id: int, body: ConsentIn):
     actor = request_actor(request)
     use = use_for_holder(actor, use_id)
     return use_out(decide_use(actor, use.case, use.pk, accept=body.accept), with_preview=True)
+
+
+_COPY_RESPONSE = {
+    200: {
+        "description": "加注件 PDF：带“此件由××提供，仅供办理××时使用，有效期至××”水印，只用于本办件",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.get(
+    "/{case_no}/licence-uses/{use_id}/pdf",
+    summary="用证授权所得的加注件（PDF）",
+    openapi_extra=problems(
+        {404: ["case_not_found", "licence_use_not_found", "licence_not_found"], 409: ["licence_use_not_accepted"]},
+        responses=_COPY_RESPONSE,
+    ),
+)
+def annotated_copy(request: HttpRequest, case_no: str, use_id: int):
+    case = _case(request, case_no)
+    use = find_use(case, use_id)
+    if use.status != LicenceUse.Status.ACCEPTED:
+        raise Conflict("licence_use_not_accepted", "持证人尚未同意使用该证照，没有加注件。")
+    licence = Licence.objects.select_related("licence_type").filter(identifier=use.identifier).first()
+    if licence is None:
+        raise NotFound("licence_not_found", f"没有标识为 {use.identifier} 的电子证照。")
+    annotation = Annotation(
+        provider=use.annotation["JZJZZZ"],
+        item=case.item.name,
+        valid_until=dt.date.fromisoformat(use.annotation["JZJYXQJZSJ"]),
+        made_at=use.decided_at,
+    )
+    response = HttpResponse(render_pdf(licence, annotation), content_type="application/pdf")
+    filename = f"{licence.licence_type.name}-加注件-{case.case_no}.pdf"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
