@@ -157,7 +157,8 @@ def _result_licences(version: ItemVersion) -> list[dict[str, str]]:
     chosen = version.result_licence
     codes = list(chosen["types"].values()) if isinstance(chosen, dict) else [chosen] if chosen else []
     names = dict(LicenceType.objects.filter(code__in=codes).values_list("code", "name"))
-    return [{"code": code, "label": names.get(code, code)} for code in dict.fromkeys(codes)]
+    # Sorted: a JSON object's key order is not kept by every database (PostgreSQL's jsonb reorders).
+    return [{"code": code, "label": names.get(code, code)} for code in sorted(set(codes))]
 
 
 def labelled_choices(choices: Any) -> str:
