@@ -22,7 +22,7 @@ from tongban.errors import Forbidden, NotFound
 from tongban.identity.actors import Actor, request_actor
 from tongban.identity.auth import token_or_session
 from tongban.problems import problems
-from tongban.regions.models import Department
+from tongban.regions.models import Department, DepartmentFunction
 
 router = Router(tags=["全国督办"], auth=token_or_session)
 
@@ -101,7 +101,8 @@ def _department(row: HubCaseSummary, role: str, names: dict) -> DepartmentRef | 
     region, function = getattr(row, f"{role}_region"), getattr(row, f"{role}_function")
     if not region:
         return None
-    pk, name = names.get((region, function), (0, f"{region} {function}"))
+    label = dict(DepartmentFunction.choices).get(function, "")
+    pk, name = names.get((region, function), (0, f"{region} {label}部门"))  # a department this hub has no row of
     return DepartmentRef(id=pk, name=name, region=region)
 
 
