@@ -205,3 +205,11 @@ def summary(errors: list[dict[str, Any]], limit: int = 3) -> str:
         return "请求参数不符合要求，请检查后重新提交。"
     shown = "；".join(e["message"].rstrip("。") for e in errors[:limit])
     return f"请求有 {len(errors)} 处问题：{shown}" + ("；……" if len(errors) > limit else "。")
+
+
+MAX_PAGE = 200
+
+
+def page_window(limit: int, offset: int) -> tuple[int, int]:
+    """A list's page: `limit` kept within 1–200, a negative `offset` counted as 0."""
+    return max(1, min(limit, MAX_PAGE)), max(0, offset)

@@ -23,6 +23,7 @@ from tongban.exchange.models import Exchange
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
 from tongban.problems import problems
+from tongban.validation import page_window
 
 router = Router(tags=["办件"], auth=token_or_session)
 
@@ -163,8 +164,7 @@ def list_cases(
         if not actor.has_role("administrator"):
             raise Forbidden("administrator_required", "只有本节点的管理员可以查看无人办理的办件队列。")
         cases = unassigned_cases(cases)
-    limit = max(1, min(limit, 200))
-    offset = max(0, offset)
+    limit, offset = page_window(limit, offset)
     total = cases.count()
     rows = with_unassigned(cases).order_by("-received_at", "-id")[offset : offset + limit]
     return {"total": total, "limit": limit, "offset": offset, "items": [views.summary(c, actor) for c in rows]}

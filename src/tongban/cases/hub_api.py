@@ -23,6 +23,7 @@ from tongban.identity.actors import Actor, request_actor
 from tongban.identity.auth import token_or_session
 from tongban.problems import problems
 from tongban.regions.models import Department, DepartmentFunction
+from tongban.validation import page_window
 
 router = Router(tags=["全国督办"], auth=token_or_session)
 
@@ -183,8 +184,7 @@ def list_summaries(
         check_filter("unassigned", "无人办理", "" if wanted is not None else unassigned, {"是": "是", "否": "否"})
         rows = rows.filter(unassigned=wanted)
     counts = rows.aggregate(yellow=Count("pk", filter=Q(warning="yellow")), red=Count("pk", filter=Q(warning="red")))
-    limit = max(1, min(limit, 200))
-    offset = max(0, offset)
+    limit, offset = page_window(limit, offset)
     page = list(rows.order_by("-received_at", "-id")[offset : offset + limit])
     names = _names(page)
     return HubCaseList(

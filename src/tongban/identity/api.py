@@ -34,6 +34,7 @@ from tongban.identity.models import (
 from tongban.identity.tokens import issue_token, revoke_tokens
 from tongban.identity.validators import mask_id_number, mask_phone
 from tongban.problems import problems
+from tongban.validation import page_window
 
 router = Router(tags=["统一身份认证"])
 
@@ -441,8 +442,7 @@ def list_enterprises(
                 "invalid_query", f"审核状态“{status}”无效，可选：{'、'.join(allowed)}。", status=422, allowed=allowed
             )
         query = query.filter(status=status)
-    limit = max(1, min(limit, 200))
-    offset = max(0, offset)
+    limit, offset = page_window(limit, offset)
     total = query.count()
     items = [_enterprise_out(enterprise) for enterprise in query[offset : offset + limit]]
     return EnterprisePage(total=total, limit=limit, offset=offset, items=items)

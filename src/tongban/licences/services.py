@@ -13,7 +13,7 @@ from tongban.identity.actors import Actor
 from tongban.identity.models import RealNameLevel
 from tongban.licences import directory
 from tongban.licences.identifiers import parse_identifier
-from tongban.licences.models import HolderKind, Licence, LicenceEvent, LicenceState
+from tongban.licences.models import Licence, LicenceEvent, LicenceState
 
 REASON_MAX = 500
 ISSUER_ROLES = ("reviewer", "approver")
@@ -52,17 +52,19 @@ def is_issuer_staff(actor: Actor, licence: Licence) -> bool:
     )
 
 
-def is_holder(actor: Actor, licence: Licence) -> bool:
-    """A person named on the licence (once verified at level 2 or higher), or an agent of the enterprise."""
-    codes = {e.credit_code for e in actor.enterprises}
+def holder_numbers(actor: Actor) -> set[str]:
+    """The numbers a licence names its holder by that stand for this actor: their own ID number once
+    verified at level 2 or higher, and the credit codes of the enterprises they act for."""
+    numbers = {e.credit_code for e in actor.enterprises}
     account = actor.account
-    person = account is not None and account.real_name_level >= RealNameLevel.VERIFIED and bool(account.id_number)
-    for holder in licence.holders.all():
-        if holder.kind == HolderKind.ENTERPRISE and holder.id_number in codes:
-            return True
-        if holder.kind == HolderKind.PERSON and person and holder.id_number == account.id_number:
-            return True
-    return False
+    if account is not None and account.id_number and account.real_name_level >= RealNameLevel.VERIFIED:
+        numbers.add(account.id_number)
+    return numbers
+
+
+def is_holder(actor: Actor, licence: Licence) -> bool:
+    mine = holder_numbers(actor)
+    return any(holder.id_number in mine for holder in licence.holders.all())
 
 
 def visible_licence(actor: Actor, identifier: str) -> Licence:

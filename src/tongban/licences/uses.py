@@ -24,8 +24,9 @@ from tongban.identity.actors import Actor
 from tongban.licences.directory import holder_key
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.issuing import signed_document
-from tongban.licences.models import Licence, LicenceUse
+from tongban.licences.models import Licence, LicenceType, LicenceUse
 from tongban.licences.render import face_fields
+from tongban.licences.services import holder_numbers, is_holder
 from tongban.licences.verification import verify_identifier
 from tongban.licences.wallet import holder_keys
 
@@ -90,7 +91,7 @@ def _cause(cause: str) -> str:
 
 
 def _chosen_licence(actor: Actor, licence_type: str, identifier: str) -> Licence:
-    mine = set(holder_keys(actor))
+    mine = holder_numbers(actor)
     if identifier:
         parse_identifier(identifier)
         licence = Licence.objects.filter(identifier=identifier.strip()).select_related("licence_type").first()
@@ -99,26 +100,22 @@ def _chosen_licence(actor: Actor, licence_type: str, identifier: str) -> Licence
         if licence.licence_type_id != licence_type:
             wanted, chosen = _type_name(licence_type), licence.licence_type.name
             raise DomainError("licence_type_mismatch", f"该材料需要{wanted}，所选证照是{chosen}。", status=422)
-        if not mine & {holder_key(h.id_number) for h in licence.holders.all()}:
+        if not is_holder(actor, licence):
             raise Forbidden("licence_of_someone_else", "所选电子证照的持证主体不是申请人，不能使用。")
         return licence
-    held = [
-        lic
-        # The newest of the type, whatever its state: a suspended one is refused with its reason below.
-        for lic in Licence.objects.filter(licence_type_id=licence_type)
+    # The newest of the type, whatever its state: a suspended one is refused with its reason after.
+    held = (
+        Licence.objects.filter(licence_type_id=licence_type, holders__id_number__in=mine)
         .select_related("licence_type")
-        .prefetch_related("holders")
-        .order_by("-issued_at")
-        if mine & {holder_key(h.id_number) for h in lic.holders.all()}
-    ]
-    if not held:
+        .order_by("-issued_at", "-id")
+        .first()
+    )
+    if held is None:
         raise Conflict("licence_not_held", f"申请人没有有效的{_type_name(licence_type)}电子证照，请上传材料。")
-    return held[0]
+    return held
 
 
 def _type_name(code: str) -> str:
-    from tongban.licences.models import LicenceType
-
     return LicenceType.objects.filter(code=code).values_list("name", flat=True).first() or code
 
 

@@ -14,18 +14,14 @@ from django.http import HttpRequest
 from tongban.cases.views import iso, node_name
 from tongban.errors import DomainError
 from tongban.identity.actors import Actor
-from tongban.identity.models import RealNameLevel
 from tongban.licences.directory import holder_key
 from tongban.licences.models import LicenceIndexEntry, LicenceState, LicenceType
+from tongban.licences.services import holder_numbers
 
 
 def holder_keys(actor: Actor) -> list[str]:
-    """A person counts as a holder once verified at level 2 or higher; an agent for their enterprises."""
-    keys = [holder_key(e.credit_code) for e in actor.enterprises]
-    account = actor.account
-    if account is not None and account.id_number and account.real_name_level >= RealNameLevel.VERIFIED:
-        keys.append(holder_key(account.id_number))
-    return keys
+    """The directory's keys for the actor as a holder (see `services.holder_numbers`)."""
+    return [holder_key(number) for number in sorted(holder_numbers(actor))]
 
 
 def _at_the_hub() -> bool:
