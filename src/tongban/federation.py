@@ -1,4 +1,4 @@
-"""`make federation`: the hub and six provincial nodes as separate processes, each on its own
+"""`make federation`: the hub and seven provincial nodes as separate processes, each on its own
 PostgreSQL database, exchanging messages over RabbitMQ — then the three modes across them.
 
     python -m tongban.federation            # bring up, run the three stories, tear down
@@ -30,7 +30,7 @@ import psycopg
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = ("000000", "330000", "520000", "230000", "630000", "370000", "110000")
+NODES = ("000000", "330000", "520000", "230000", "630000", "370000", "110000", "130000")
 POSTGRES = os.environ.get("TONGBAN_FEDERATION_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("TONGBAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 PASSWORD = "tongban-demo-2026"
@@ -365,12 +365,55 @@ def _wait_holder(client: Client, case_no: str, node: str, timeout: float = 60.0)
     raise AssertionError(f"办件 {case_no} 未在 {timeout:.0f} 秒内转到节点 {node}")
 
 
+def _until(probe, what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{timeout:.0f} 秒内未达到：{what}")
+
+
+def run_licence_use(nodes: dict[str, Node]) -> dict[str, Any]:
+    """赵宇 withdraws his 北京 housing fund for a flat in 保定: 河北's 不动产权证书 stands in for the paper."""
+    told = _story("licence_use")
+    hub, issuing, applying = nodes["000000"], nodes[told["issuer_node"]], nodes[told["node"]]
+    registrar = login(hub, issuing, told["registrar"])
+    identifier = registrar.ok("POST", "/licenses", told["licence"], status=201)["identifier"]
+    user = login(hub, applying, told["user"])
+    verify = f"/licenses/{identifier}/verify"
+    _until(lambda: user.call("GET", verify)[0] == 200, "国家平台证照目录收录不动产权证书")
+    case_no = user.ok("POST", "/cases", told["request"], status=201)["case_no"]
+    for code in told["materials"]:
+        user.upload(case_no, code)
+    uses = f"/cases/{case_no}/licence-uses"
+    use = user.ok("POST", uses, {"material_code": told["licence_material"], "cause": told["cause"]}, status=201)
+
+    def status_is(wanted: str) -> dict[str, Any] | None:
+        [current] = [u for u in user.ok("GET", uses)["items"] if u["id"] == use["id"]]
+        if current["status"] == "failed":
+            raise AssertionError(f"用证失败：{current['error_code']} {current['error_detail']}")
+        return current if current["status"] == wanted else None
+
+    _until(lambda: status_is("awaiting_consent"), "签发节点答复共享内容预览")
+    user.ok("POST", f"{uses}/{use['id']}/consent", {"accept": True})
+    _until(lambda: status_is("accepted"), "签发节点提供经签名的证照")
+    user.act(case_no, "submit")
+    case = user.wait_for(case_no, "received")
+    holder = login(hub, issuing, told["user"])
+    case["licence_log"] = holder.ok("GET", f"/me/licenses/{identifier}")["uses"]
+    return case
+
+
 STORIES = {"全程网办": run_online, "异地代收代办": run_proxy, "多地联办": run_multi_place}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="启动国家平台与六个省级节点（各自的 PostgreSQL 数据库，经 RabbitMQ 交换消息），跑通三种模式"
+        description=(
+            "启动国家平台与七个省级节点（各自的 PostgreSQL 数据库，经 RabbitMQ 交换消息），跑通三种模式与跨节点用证授权"
+        )
     )
     parser.add_argument("--keep", action="store_true", help="跑完后保持节点运行，按 Ctrl+C 结束")
     args = parser.parse_args(argv)
@@ -386,6 +429,15 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.monotonic() - started
             print(f"{label}：办件 {case['case_no']} 状态 {case['status_label']}，用时 {elapsed:.1f} 秒", flush=True)
             print(f"  {steps}", flush=True)
+        started = time.monotonic()
+        case = run_licence_use(running)
+        [use] = case["licence_log"]
+        elapsed = time.monotonic() - started
+        print(
+            f"用证授权：办件 {case['case_no']} 以签发节点 130000 的不动产权证书代替纸质材料，用时 {elapsed:.1f} 秒",
+            flush=True,
+        )
+        print(f"  签发节点的用证记录：{use['node']} {use['cause']} {use['status_label']}", flush=True)
         if args.keep:
             print("节点保持运行中，按 Ctrl+C 结束。", flush=True)
             try:

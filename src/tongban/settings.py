@@ -138,6 +138,9 @@ TONGBAN_EXCHANGE_TIMEOUTS = {
     "case.created": int(os.environ.get("TONGBAN_TIMEOUT_CASE_CREATED", "600")),
     "case.request": int(os.environ.get("TONGBAN_TIMEOUT_CASE_REQUEST", "600")),
     "licence.indexed": int(os.environ.get("TONGBAN_TIMEOUT_LICENCE_INDEXED", "600")),
+    # 用证: the first round trip to the issuing node (its preview), and its release after consent.
+    "licence.use_requested": int(os.environ.get("TONGBAN_TIMEOUT_LICENCE_USE", "300")),
+    "licence.use_answered": int(os.environ.get("TONGBAN_TIMEOUT_LICENCE_USE", "300")),
 }
 # The key of the hub's licence directory: holders are indexed by HMAC-SM3 of their ID number or credit
 # code under it, so the directory never holds the number. Every node of a federation sets the same key.

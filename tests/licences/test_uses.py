@@ -13,7 +13,7 @@ from tongban.identity.models import EnterpriseAgent
 from tongban.licences.models import LicenceUse
 
 from .test_issuing import SZR, business_licence, reissue_for_shengzhirui
-from support import Api, ok, problem
+from support import Api, dispatch, ok, problem
 
 FOOD = "TB-shichang-009"
 UPLOADED = ("application", "layout", "safety_rules")
@@ -146,9 +146,17 @@ def test_nobody_else_asks_or_answers_for_the_holder():
 
 
 def test_without_a_licence_of_the_type_the_applicant_is_told_to_upload():
+    """None issued here: the hub's directory is asked, finds none, and the use ends with the reason."""
     fan = Api("fan", node="630000")
     case_no = food_case(fan)
-    problem(ask(fan, case_no, cause="办理食品经营许可"), 409, "licence_not_held")
+    use = ok(ask(fan, case_no, cause="办理食品经营许可"), 201)
+    assert (use["status"], use["identifier"], use["issuer_node"]) == ("requested", "", "")
+    dispatch()
+    [ended] = ok(fan.get(f"/cases/{case_no}/licence-uses"))["items"]
+    assert (ended["status"], ended["error_code"]) == ("failed", "licence_not_held")
+    assert "请上传材料" in ended["error_detail"]
+    problem(fan.act(case_no, "submit"), 422, "materials_missing")
+    assert ok(ask(fan, case_no, cause="再问一次"), 201)["status"] == "requested"  # the material is open again
 
 
 def test_a_licence_of_another_type_is_refused():

@@ -75,6 +75,20 @@ def test_the_three_modes_run_across_separate_node_processes():
         _wait(lambda: heilongjiang.call("GET", path)[0] == 200, what="黑龙江节点可核验营业执照")
         answer = heilongjiang.ok("GET", path)
         assert (answer["result"], answer["source"], answer["issuer_node"]) == ("valid", "directory", "630000")
+        # 赵宇's 不动产权证书, kept by 河北, stands in for the paper in his 北京 housing-fund case, and 河北
+        # logs the use where he sees it.
+        case = federation.run_licence_use(running)
+        [used] = case["licence_uses"]
+        assert (used["status"], used["issuer_node"], used["annotation"]["JZJZZZ"]) == (
+            "accepted",
+            "130000",
+            "保定市自然资源局",
+        )
+        assert [(u["case_no"], u["node"], u["status"]) for u in case["licence_log"]] == [
+            (case["case_no"], "110000", "accepted")
+        ]
+        kept_in_beijing = "SELECT count(*) FROM licences_licence"
+        assert _rows(running["110000"], kept_in_beijing) == [(0,)]  # only the annotated copy of the case
 
 
 def test_a_receiver_killed_mid_batch_loses_nothing_and_applies_nothing_twice(nodes):

@@ -87,6 +87,9 @@ def on_case_created(envelope: Envelope) -> None:
         for p in snap.get("parties", [])
     )
     save_materials(case, snap["materials"], at=case.received_at or clock.now(), by=case.submitted_by)
+    from tongban.licences.uses import receive_uses
+
+    receive_uses(case, snap.get("licence_uses", []))
     for action in snap["actions"]:
         _insert_action(case, action)
     refresh(case)

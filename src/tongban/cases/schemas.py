@@ -174,23 +174,45 @@ class OfferedAction(Strict):
     path: str | None = Field(None, description="不经 /actions 完成的动作所用的地址，如补正")
 
 
+class PreviewField(Strict):
+    label: str
+    value: str
+
+
 class LicenceUseItem(Strict):
-    """A licence used instead of a material (用证授权); the preview is listed at /licence-uses."""
+    """A licence used instead of a material (用证授权); the preview only for the applicant and holders."""
 
     id: int
     case_no: str
     material_code: str
-    identifier: str
+    identifier: str = Field(..., description="所用证照的标识；向签发节点申请、尚未答复时可能为空")
     licence_type: str
-    cause: str = Field(..., description="用证事由")
-    status: str = Field(..., description="awaiting_consent 待持证人授权、accepted 已授权使用、refused 持证人拒绝")
+    issuer_node: str = Field(..., description="签发节点；尚未由国家平台目录找到证照时为空")
+    cause: str
+    status: str = Field(
+        ...,
+        description=(
+            "requested 等待签发机构答复、awaiting_consent 待持证人授权、releasing 已授权，等待签发机构提供证照、"
+            "accepted 已授权使用、refused 持证人拒绝、failed 未能取得证照（见 error_code）"
+        ),
+    )
     status_label: str
     requested_by: str
     requested_at: str
     decided_at: str | None
-    awaiting_holders: int
-    preview: list[dict[str, str]]
-    annotation: dict[str, str] = Field(..., description="加注件信息（已授权时）")
+    awaiting_holders: int = Field(..., description="尚未答复的持证人数")
+    preview: list[PreviewField] = Field(..., description="将共享的全部内容（仅向申请人和持证人显示）")
+    annotation: dict[str, str] = Field(
+        ..., description="加注件信息：JZJZZSJ 加注时间、JZJZZZ 加注者、JZJZZSY 事由、JZJYXQJZSJ 有效期"
+    )
+    error_code: str = Field(
+        ...,
+        description=(
+            "未能取得证照的原因：licence_not_held、licence_not_found、licence_of_someone_else、licence_type_mismatch、"
+            "licence_not_usable、forged、untrusted_issuer、timeout 等；其余状态为空"
+        ),
+    )
+    error_detail: str = Field(..., description="未能取得证照的原因（中文）")
 
 
 class CaseDetail(CaseSummary):

@@ -938,6 +938,12 @@ def action_payload(row: CaseAction) -> dict[str, Any]:
     }
 
 
+def travelling_uses(case: Case) -> list[dict[str, Any]]:
+    from tongban.licences.uses import travelling_uses as uses
+
+    return uses(case)
+
+
 def case_snapshot(case: Case) -> dict[str, Any]:
     materials = list(case.materials.all())
     return {
@@ -983,6 +989,7 @@ def case_snapshot(case: Case) -> dict[str, Any]:
             for m in materials
         ],
         "blobs": {m.sha256: blobs.encode(m.sha256) for m in materials},
+        "licence_uses": travelling_uses(case),
         "actions": [action_payload(a) for a in case.actions.order_by("seq")],
     }
 

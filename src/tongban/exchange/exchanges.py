@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,24 @@ class Rejected:
 
 
 FORWARDED = object()  # a handler passed the message on; the node it went to answers
+
+_ENDED: dict[str, list[Callable[[Exchange], None]]] = {}
+
+
+def when_ended(message_type: str) -> Callable[[Callable[[Exchange], None]], Callable[[Exchange], None]]:
+    """Register what the sender does when an exchange of this type fails or times out (in the same
+    transaction): e.g. a licence use that waited for the issuing node ends with the reason."""
+
+    def register(fn: Callable[[Exchange], None]) -> Callable[[Exchange], None]:
+        _ENDED.setdefault(message_type, []).append(fn)
+        return fn
+
+    return register
+
+
+def _ended(exchange: Exchange) -> None:
+    for fn in _ENDED.get(exchange.type, []):
+        fn(exchange)
 
 
 def track(message: OutboxMessage) -> None:
@@ -99,6 +118,7 @@ def on_answer(envelope: Envelope) -> None:
     exchange.ended_at = clock.now()
     exchange.save(update_fields=["state", "error_code", "error_detail", "ended_at"])
     if exchange.state == Exchange.State.FAILED:
+        _ended(exchange)
         audit(
             "tongban.case.request_rejected" if exchange.type == "case.request" else "tongban.exchange.failed",
             node=envelope.to_node,
@@ -118,9 +138,13 @@ def refused(message: OutboxMessage, code: str, detail: str) -> None:
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=OutboxMessage.Status.DEAD, last_error=f"{code}: {detail}"[:255], attempts=message.attempts
     )
-    Exchange.objects.filter(message_id=message.message_id).exclude(
+    for exchange in Exchange.objects.filter(message_id=message.message_id).exclude(
         state__in=[Exchange.State.ANSWERED, Exchange.State.FAILED]
-    ).update(state=Exchange.State.FAILED, error_code=code, error_detail=detail[:255], ended_at=clock.now())
+    ):
+        exchange.state, exchange.error_code, exchange.error_detail = Exchange.State.FAILED, code, detail[:255]
+        exchange.ended_at = clock.now()
+        exchange.save(update_fields=["state", "error_code", "error_detail", "ended_at"])
+        _ended(exchange)
     audit(
         "tongban.exchange.refused",
         node=message.from_node,
@@ -157,6 +181,7 @@ def expire_overdue(node: str | None = None) -> int:
             exchange.error_detail = f"节点 {exchange.to_node} 未在答复期限内答复。"
             exchange.ended_at = now
             exchange.save(update_fields=["state", "error_code", "error_detail", "ended_at"])
+            _ended(exchange)
             audit(
                 "tongban.exchange.timed_out",
                 node=exchange.from_node,

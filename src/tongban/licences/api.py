@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, Router
+from ninja import Field, Router, Status
 
 from tongban.cases.schemas import Strict
 from tongban.cases.views import iso, node_name
@@ -13,6 +15,7 @@ from tongban.identity.actors import NODE_HEADER, request_actor
 from tongban.identity.auth import token_or_session
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.models import Licence, LicenceIndexEntry, LicenceState, LicenceType
+from tongban.licences.registration import HolderIn, Registration, do_register_licence
 from tongban.licences.services import do_licence_action, visible_licence
 from tongban.licences.uses import uses_of_licence
 from tongban.licences.verification import verify_identifier
@@ -74,6 +77,7 @@ class EventOut(Strict):
 class UseLogEntry(Strict):
     case_no: str
     node: str = Field(..., description="使用该证照的办件所在节点")
+    item: str = Field(..., description="办理的事项")
     material_code: str
     cause: str = Field(..., description="用证事由")
     status: str
@@ -106,6 +110,24 @@ class LicenceOut(Strict):
     signature: str = Field(..., description="SM2 签名（Base64，DER），覆盖 docs/licences.md 所述的规范编码")
     events: list[EventOut]
     uses: list[UseLogEntry] = Field(..., description="用证记录：哪个办件、为什么、何时使用了该证照")
+
+
+class RegisteredHolderIn(Strict):
+    name: str = Field(..., description="持证主体名称（姓名或企业名称）")
+    id_number: str = Field(..., description="公民身份号码，或企业的统一社会信用代码")
+    label: str = Field("", description="称谓（共同持证时，如 男方、女方）")
+
+
+class RegistrationIn(Strict):
+    licence_type: str = Field(..., description="证照类型编码（content/licences/types.yaml），如 budongchan_quanzheng")
+    number: str = Field(..., description="证照上的编号（ZZBH），如 冀（2024）保定市不动产权第0012345号")
+    issued_on: dt.date = Field(..., description="颁发日期（ZZBFRQ），不晚于今天")
+    holders: list[RegisteredHolderIn] = Field(..., description="持证主体")
+    valid_from: dt.date | None = Field(None, description="有效期起始日期；不填为颁发日期")
+    valid_until: dt.date | None = Field(
+        None, description="有效期截止日期；不填时按证照类型的有效期规则（长期有效为空）"
+    )
+    fields: dict[str, str] = Field(default_factory=dict, description="该类型的 KZ_ 扩展字段")
 
 
 class LicenceActionIn(Strict):
@@ -190,8 +212,9 @@ def _out(licence: Licence) -> LicenceOut:
         ],
         uses=[
             UseLogEntry(
-                case_no=u.case.case_no,
-                node=u.node,
+                case_no=u.case_no,
+                node=u.case_node,
+                item=u.item_name,
                 material_code=u.material_code,
                 cause=u.cause,
                 status=u.status,
@@ -200,7 +223,7 @@ def _out(licence: Licence) -> LicenceOut:
                 requested_at=iso(u.requested_at) or "",
                 decided_at=iso(u.decided_at),
             )
-            for u in uses_of_licence(licence.identifier)
+            for u in uses_of_licence(licence)
         ],
     )
 
@@ -214,6 +237,45 @@ def _out(licence: Licence) -> LicenceOut:
 )
 def get_licence(request: HttpRequest, identifier: str):
     return _out(visible_licence(request_actor(request), identifier))
+
+
+@router.post(
+    "",
+    response={201: LicenceOut},
+    auth=token_or_session,
+    summary="存量证照归集：登记部门自有系统颁发的证照，由本节点签名、报送国家平台目录（主管部门工作人员）",
+    openapi_extra=problems(
+        {
+            400: ["invalid_id_number", "invalid_credit_code"],
+            403: ["licence_registration_not_permitted"],
+            409: ["licence_already_registered"],
+            422: [
+                "licence_type_unknown",
+                "licence_number_required",
+                "licence_number_too_long",
+                "licence_holder_required",
+                "licence_holders_too_many",
+                "licence_holder_invalid",
+                "licence_dates_invalid",
+                "licence_already_expired",
+                "licence_field_unknown",
+                "licence_field_too_long",
+                "licence_field_missing",
+            ],
+        }
+    ),
+)
+def register(request: HttpRequest, body: RegistrationIn):
+    registration = Registration(
+        licence_type=body.licence_type,
+        number=body.number,
+        issued_on=body.issued_on,
+        holders=[HolderIn(h.name, h.id_number, h.label) for h in body.holders],
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        fields=body.fields,
+    )
+    return Status(201, _out(do_register_licence(request_actor(request), registration)))
 
 
 @router.post(

@@ -6,5 +6,5 @@ class LicencesConfig(AppConfig):
     verbose_name = "电子证照"
 
     def ready(self) -> None:
-        # Register the handler of licence.indexed at the hub.
-        from tongban.licences import directory  # noqa: F401
+        # Register the handlers: licence.indexed at the hub, and the messages of 用证授权.
+        from tongban.licences import directory, sharing  # noqa: F401

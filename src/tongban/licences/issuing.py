@@ -55,13 +55,21 @@ def issue_for_decision(case: Case, *, actor: str, department_id: int | None, est
         return []
     licence_type = LicenceType.objects.get(code=code)
     department = Department.objects.get(pk=department_id or case.owner_department_id)
+    values = _sources(case, established)
+    issued_on = clock.now().astimezone(CHINA_TZ).date()
     licence = issue(
         licence_type,
-        case=case,
-        department=department,
-        holders=_holders(licence_type, case, established),
-        values=_sources(case, established),
-        operation=RESULT_OPERATIONS[case.item_version.result_operation],
+        Grant(
+            node=case.node,
+            department=department,
+            holders=_holders(licence_type, case, established),
+            extensions=extension_fields(licence_type, values),
+            operation=RESULT_OPERATIONS[case.item_version.result_operation],
+            valid_from=issued_on,
+            valid_until=validity(licence_type, issued_on, values),
+            case_no=case.case_no,
+            item_code=case.item_id,
+        ),
         actor=actor,
     )
     return [{"identifier": licence.identifier, "type": licence_type.code, "name": licence_type.name}]
@@ -98,7 +106,8 @@ def _enterprise_name_in_form(case: Case) -> str:
     return str(case.form_data.get(bound[0], "")) if bound else ""
 
 
-def _extensions(licence_type: LicenceType, values: dict[str, str]) -> dict[str, str]:
+def extension_fields(licence_type: LicenceType, values: dict[str, str]) -> dict[str, str]:
+    """The type's KZ_ fields from `values` (keyed by source: `form.<field>`, `established.<name>`)."""
     fields: dict[str, str] = {}
     missing: list[str] = []
     for extension in licence_type.extensions:
@@ -142,27 +151,39 @@ def next_serial(issuer_code: str, year: int) -> str:
     return f"{year}{counter.last:07d}"
 
 
-def issue(
-    licence_type: LicenceType,
-    *,
-    case: Case,
-    department: Department,
-    holders: list[Holder],
-    values: dict[str, str],
-    operation: str,
-    actor: str,
-) -> Licence:
+@dataclass(frozen=True)
+class Grant:
+    """What a new licence says beyond its type: by whom, to whom, what, and for how long."""
+
+    node: str
+    department: Department
+    holders: list[Holder]
+    extensions: dict[str, str]
+    operation: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    issued_on: dt.date | None = None  # ZZBFRQ; an existing licence registered later keeps its own date
+    number: str = ""  # ZZBH; by default the serial of the identifier
+    case_no: str = ""
+    item_code: str = ""
+    note: str = ""  # the first event's reason
+
+
+def issue(licence_type: LicenceType, grant: Grant, *, actor: str) -> Licence:
     now = clock.now()
-    issued_on = now.astimezone(CHINA_TZ).date()
+    today = now.astimezone(CHINA_TZ).date()
+    department = grant.department
     issuer_code = department.credit_code or department.region_id
-    serial = next_serial(issuer_code, issued_on.year)
+    serial = next_serial(issuer_code, today.year)
     identifier = make_identifier(licence_type.type_code, issuer_code, serial)
-    valid_until = validity(licence_type, issued_on, values)
-    previous = _replaced(licence_type, case.node, holders, operation, actor, now)
+    number = grant.number or serial
+    issued_on = grant.issued_on or today
+    holders, valid_until = grant.holders, grant.valid_until
+    previous = _replaced(licence_type, grant.node, holders, grant.operation, actor, now)
     data = {
         "ZZMC": licence_type.name,
         "ZZLXDM": licence_type.type_code,
-        "ZZBH": serial,
+        "ZZBH": number,
         "ZZBS": identifier,
         "ZZBFJG": department.name,
         "ZZBFJGDM": issuer_code,
@@ -170,26 +191,27 @@ def issue(
         "CZZT": "、".join(h.name for h in holders),
         "CZZTDM": "、".join(h.id_number for h in holders),
         "CZZTDMLX": ID_KINDS[holders[0].kind],
-        "ZZYXQQSRQ": issued_on.isoformat(),
+        "ZZYXQQSRQ": grant.valid_from.isoformat(),
         "ZZYXQJZRQ": valid_until.isoformat() if valid_until else OPEN_ENDED,
         "CJSJ": now.astimezone(CHINA_TZ).isoformat(),
-        **_extensions(licence_type, values),
+        **grant.extensions,
     }
     licence = Licence(
-        node=case.node,
+        node=grant.node,
         identifier=identifier,
         licence_type=licence_type,
-        number=serial,
+        number=number,
         issuer_department=department,
         issuer_name=department.name,
         issuer_code=issuer_code,
-        case_no=case.case_no,
-        item_code=case.item_id,
-        operation=operation,
+        case_no=grant.case_no,
+        item_code=grant.item_code,
+        operation=grant.operation,
         previous=previous,
         data=data,
-        valid_from=issued_on,
+        valid_from=grant.valid_from,
         valid_until=valid_until,
+        # When the platform signed it: the signing key must have been in force then.
         issued_at=now,
         state=LicenceState.VALID,
         state_changed_at=now,
@@ -197,15 +219,22 @@ def issue(
     licence.key_id, licence.signature = _sign(licence, holders)
     licence.save()
     LicenceHolder.objects.bulk_create(_holder_rows(licence, holders))
-    LicenceEvent.objects.create(licence=licence, operation=operation, at=now, actor=actor, to_state=LicenceState.VALID)
+    LicenceEvent.objects.create(
+        licence=licence,
+        operation=grant.operation,
+        at=now,
+        actor=actor,
+        to_state=LicenceState.VALID,
+        reason=grant.note,
+    )
     directory.report(licence)
     audit(
         "tongban.licence.issued",
-        node=case.node,
+        node=grant.node,
         object_type="licence",
         object_id=identifier,
         actor=actor,
-        data={"type": licence_type.code, "case_no": case.case_no, "operation": operation, "previous": previous},
+        data={"type": licence_type.code, "case_no": grant.case_no, "operation": grant.operation, "previous": previous},
     )
     return licence
 

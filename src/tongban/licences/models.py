@@ -3,6 +3,8 @@ an index of it (LicenceIndexEntry) without its contents."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 from tongban.regions.models import DepartmentFunction
@@ -196,19 +198,33 @@ class LicenceStatusCache(models.Model):
 
 
 class LicenceUse(models.Model):
-    """用证: a licence used in a case instead of paper, with its holders' consent. Kept at the case's node;
-    once accepted it is the case's annotated copy (加注件) of the licence, for that case only."""
+    """用证: a licence used in a case instead of paper, with its holders' consent.
+
+    The case's node keeps one row per use (`case` set); once accepted it is the case's annotated copy
+    (加注件), for that case only, and it travels with the case to the nodes that decide it. Where the
+    licence was issued at another node, the issuing node keeps its own row of the same use (`case`
+    empty, the same `ref`): the log the holder sees there."""
 
     class Status(models.TextChoices):
+        REQUESTED = "requested", "等待签发机构答复"
         AWAITING_CONSENT = "awaiting_consent", "待持证人授权"
+        RELEASING = "releasing", "已授权，等待签发机构提供证照"
         ACCEPTED = "accepted", "已授权使用"
         REFUSED = "refused", "持证人拒绝"
+        FAILED = "failed", "未能取得证照"
 
+    ref = models.UUIDField("用证编号", default=uuid.uuid4, db_index=True)
     node = models.CharField("节点", max_length=6)
-    case = models.ForeignKey("cases.Case", verbose_name="办件", on_delete=models.CASCADE, related_name="licence_uses")
+    case = models.ForeignKey(
+        "cases.Case", verbose_name="办件", on_delete=models.CASCADE, related_name="licence_uses", null=True, blank=True
+    )
+    case_no = models.CharField("办件编号", max_length=32)
+    case_node = models.CharField("申请用证的节点", max_length=6)
+    item_name = models.CharField("办理事项", max_length=128, blank=True)
     material_code = models.CharField("替代的材料", max_length=32)
-    identifier = models.CharField("证照标识", max_length=128)
+    identifier = models.CharField("证照标识", max_length=128, blank=True)
     licence_type = models.CharField("证照类型", max_length=32)
+    issuer_node = models.CharField("签发节点", max_length=6, blank=True)
     cause = models.CharField("用证事由", max_length=200)
     requested_by = models.CharField("申请人账号", max_length=150)
     requested_at = models.DateTimeField("申请时间")
@@ -221,6 +237,10 @@ class LicenceUse(models.Model):
     # The signed licence as it travelled, and the 加注件 fields (GB/T 36903: JZJZZSJ, JZJZZZ, JZJZZSY, JZJYXQJZSJ).
     copy = models.JSONField("证照副本（含签名）", default=dict, blank=True)
     annotation = models.JSONField("加注信息", default=dict, blank=True)
+    # The message to the issuing node still awaiting its answer; its failure or timeout ends the use.
+    pending_message = models.UUIDField("待答复的消息", null=True, blank=True, db_index=True)
+    error_code = models.CharField("未能取得的原因代码", max_length=64, blank=True)
+    error_detail = models.CharField("未能取得的原因", max_length=255, blank=True)
 
     class Meta:
         verbose_name = "用证记录"
@@ -229,7 +249,7 @@ class LicenceUse(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "material_code"],
-                condition=~models.Q(status="refused"),
+                condition=~models.Q(status__in=["refused", "failed"]),
                 name="uniq_open_licence_use_per_material",
             )
         ]

@@ -35,7 +35,7 @@ from reportlab.platypus import (
 from tongban import clock
 from tongban.clock import CHINA_TZ
 from tongban.licences.issuing import OPEN_ENDED
-from tongban.licences.models import Licence
+from tongban.licences.models import Licence, LicenceHolder
 from tongban.licences.qr import qr_text
 
 FONT = "STSong-Light"
@@ -183,12 +183,9 @@ def _fields_table(fields: list[tuple[str, str]], width: float) -> Table:
     return _grid(rows, widths, spans)
 
 
-def _holders(licence: Licence, width: float) -> Table:
+def _holders(holders: list[LicenceHolder], width: float) -> Table:
     header = [_text(t, LABEL) for t in ("称谓", "持证主体", "代码类型", "代码")]
-    rows = [
-        [_text(h.label or "—"), _text(h.name), _text(h.id_kind), _text(h.id_number)]
-        for h in licence.holders.order_by("order")
-    ]
+    rows = [[_text(h.label or "—"), _text(h.name), _text(h.id_kind), _text(h.id_number)] for h in holders]
     table = Table([header, *rows], colWidths=(0.14 * width, 0.36 * width, 0.2 * width, 0.3 * width))
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
@@ -232,7 +229,7 @@ def _signature_block(licence: Licence, text: str, width: float) -> Table:
     return table
 
 
-def _story(licence: Licence, annotation: Annotation | None) -> list[Flowable]:
+def _story(licence: Licence, annotation: Annotation | None, holders: list[LicenceHolder], qr: str) -> list[Flowable]:
     width = A4[0] - 2 * MARGIN
     subtitle = "电子证照（加注件）" if annotation else "电子证照"
     story: list[Flowable] = [
@@ -243,14 +240,14 @@ def _story(licence: Licence, annotation: Annotation | None) -> list[Flowable]:
         _fields_table(face_fields(licence), width),
         Spacer(1, 4 * mm),
         _text("持证主体", HEADING),
-        _holders(licence, width),
+        _holders(holders, width),
     ]
     if annotation is not None:
         made_at = annotation.made_at or clock.now()
         rows = [(ANNOTATION_LABELS[name], value) for name, value in annotation.fields(made_at).items()]
         story += [Spacer(1, 4 * mm), _text("加注信息", HEADING), _fields_table(rows, width)]
         story.append(_text(annotation.watermark))
-    story += [Spacer(1, 6 * mm), _signature_block(licence, qr_text(licence), width)]
+    story += [Spacer(1, 6 * mm), _signature_block(licence, qr, width)]
     return story
 
 
@@ -271,8 +268,20 @@ def _watermark(text: str):
     return draw
 
 
-def render_pdf(licence: Licence, annotation: Annotation | None = None) -> bytes:
-    """The licence as a one-page A4 PDF; with `annotation`, the watermarked 加注件."""
+def render_pdf(
+    licence: Licence,
+    annotation: Annotation | None = None,
+    *,
+    holders: list[LicenceHolder] | None = None,
+    qr: str | None = None,
+) -> bytes:
+    """The licence as a one-page A4 PDF; with `annotation`, the watermarked 加注件. A copy received
+    from another node (not saved here) brings its `holders` and the `qr` text its issuer signed; a
+    licence kept here has its code signed now by this node."""
+    if holders is None:
+        holders = list(licence.holders.order_by("order"))
+    if qr is None:
+        qr = qr_text(licence)
     buffer = io.BytesIO()
     document = BaseDocTemplate(
         buffer,
@@ -289,5 +298,5 @@ def render_pdf(licence: Licence, annotation: Annotation | None = None) -> bytes:
     else:
         template = PageTemplate("annotated", [frame], onPageEnd=_watermark(annotation.watermark))
     document.addPageTemplates([template])
-    document.build(_story(licence, annotation))
+    document.build(_story(licence, annotation, holders, qr))
     return buffer.getvalue()

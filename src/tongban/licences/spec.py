@@ -30,8 +30,9 @@ class Spec(BaseModel):
 class ExtensionSpec(Spec):
     name: ExtensionName
     label: Text
-    # The first source with a value is used.
-    source: list[FieldSource] = Field(min_length=1)
+    # The first source with a value is used. A type no item issues (registered from a department's
+    # own system) names no source: its fields are given when the licence is registered.
+    source: list[FieldSource] = []
     required: bool = True
 
 
@@ -85,6 +86,12 @@ def check_types(spec: LicenceTypesFile) -> list[tuple[str, str]]:
         for position, name in enumerate(names):
             if names.index(name) != position:
                 problems.append((f"{path}.extensions[{position}].name", f"扩展字段“{name}”重复"))
+        if licence_type.produced_by:
+            problems += [
+                (f"{path}.extensions[{position}].source", f"由事项签发的证照，扩展字段“{e.name}”须写明取值来源")
+                for position, e in enumerate(licence_type.extensions)
+                if not e.source
+            ]
         if len(set(licence_type.produced_by)) != len(licence_type.produced_by):
             problems.append((f"{path}.produced_by", "事项编码重复"))
         known = {"type_code", "extensions", "validity", "holder", "department_function", "source"}

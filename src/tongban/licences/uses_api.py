@@ -9,13 +9,21 @@ from django.utils.http import content_disposition_header
 from ninja import Field, Router, Status
 
 from tongban.cases.api import _case
-from tongban.cases.schemas import Strict
+from tongban.cases.schemas import LicenceUseItem, Strict
 from tongban.errors import Conflict, NotFound
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
 from tongban.licences.models import Licence, LicenceUse
 from tongban.licences.render import Annotation, render_pdf
-from tongban.licences.uses import awaiting_consent_of, decide_use, find_use, request_use, use_for_holder, use_out
+from tongban.licences.uses import (
+    awaiting_consent_of,
+    copy_of,
+    decide_use,
+    find_use,
+    request_use,
+    use_for_holder,
+    use_out,
+)
 from tongban.licences.wallet import holder_keys
 from tongban.problems import problems
 
@@ -32,28 +40,7 @@ class ConsentIn(Strict):
     accept: bool = Field(..., description="是：同意共享预览中的内容；否：拒绝")
 
 
-class PreviewField(Strict):
-    label: str
-    value: str
-
-
-class LicenceUseOut(Strict):
-    id: int
-    case_no: str
-    material_code: str
-    identifier: str
-    licence_type: str
-    cause: str
-    status: str = Field(..., description="awaiting_consent 待持证人授权、accepted 已授权使用、refused 持证人拒绝")
-    status_label: str
-    requested_by: str
-    requested_at: str
-    decided_at: str | None
-    awaiting_holders: int = Field(..., description="尚未答复的持证人数")
-    preview: list[PreviewField] = Field(..., description="将共享的全部内容（仅向申请人和持证人显示）")
-    annotation: dict[str, str] = Field(
-        ..., description="加注件信息：JZJZZSJ 加注时间、JZJZZZ 加注者、JZJZZSY 事由、JZJYXQJZSJ 有效期"
-    )
+LicenceUseOut = LicenceUseItem
 
 
 class LicenceUseList(Strict):
@@ -114,7 +101,12 @@ def list_uses(request: HttpRequest, case_no: str):
         {
             403: ["not_licence_holder"],
             404: ["case_not_found", "licence_use_not_found"],
-            409: ["licence_use_decided", "case_not_open_for_licence_use", "licence_not_usable"],
+            409: [
+                "licence_use_decided",
+                "licence_use_not_ready",
+                "case_not_open_for_licence_use",
+                "licence_not_usable",
+            ],
             503: ["directory_unreachable"],
         }
     ),
@@ -146,7 +138,12 @@ def awaiting_me(request: HttpRequest):
         {
             403: ["not_licence_holder"],
             404: ["licence_use_not_found"],
-            409: ["licence_use_decided", "case_not_open_for_licence_use", "licence_not_usable"],
+            409: [
+                "licence_use_decided",
+                "licence_use_not_ready",
+                "case_not_open_for_licence_use",
+                "licence_not_usable",
+            ],
             503: ["directory_unreachable"],
         }
     ),
@@ -178,16 +175,21 @@ def annotated_copy(request: HttpRequest, case_no: str, use_id: int):
     use = find_use(case, use_id)
     if use.status != LicenceUse.Status.ACCEPTED:
         raise Conflict("licence_use_not_accepted", "持证人尚未同意使用该证照，没有加注件。")
-    licence = Licence.objects.select_related("licence_type").filter(identifier=use.identifier).first()
-    if licence is None:
-        raise NotFound("licence_not_found", f"没有标识为 {use.identifier} 的电子证照。")
+    licence, holders = copy_of(use)
+    qr = use.copy.get("qr")
+    if not qr:  # a copy made before copies carried their issuer's code: signed here, where it is kept
+        licence = Licence.objects.select_related("licence_type").filter(identifier=use.identifier).first()
+        if licence is None:
+            raise NotFound("licence_not_found", f"没有标识为 {use.identifier} 的电子证照。")
+        holders = None
     annotation = Annotation(
         provider=use.annotation["JZJZZZ"],
         item=case.item.name,
         valid_until=dt.date.fromisoformat(use.annotation["JZJYXQJZSJ"]),
         made_at=use.decided_at,
     )
-    response = HttpResponse(render_pdf(licence, annotation), content_type="application/pdf")
+    pdf = render_pdf(licence, annotation, holders=holders, qr=qr or None)
+    response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"{licence.licence_type.name}-加注件-{case.case_no}.pdf"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"

@@ -19,7 +19,7 @@ from tongban import clock
 from tongban.clock import CHINA_TZ
 from tongban.crypto import CryptoError, verify
 from tongban.errors import DomainError, NotFound
-from tongban.exchange.envelope import Envelope, canonical_bytes, canonical_json
+from tongban.exchange.envelope import Envelope, NotEncodable, canonical_bytes, canonical_json
 from tongban.exchange.trust import current_entries, is_stale, public_key
 from tongban.licences.identifiers import parse_identifier
 from tongban.licences.issuing import signed_document
@@ -242,6 +242,24 @@ def _signature_verdict(signed: SignedLicence) -> Verdict | None:
         return None if verify(key, signed.content, signed.signature) else FORGED
     except CryptoError:
         return FORGED
+
+
+def verify_document(copy: dict[str, Any], *, identifier: str, issuer_node: str) -> Verdict | None:
+    """A licence as it travelled ({document, key_id, signature}): None if the issuing node's key on the
+    trust list signed exactly this document of `identifier`, else the verdict why not."""
+    try:
+        document = copy["document"]
+        if document["identifier"] != identifier or document["issuer_node"] != issuer_node:
+            return FORGED
+        issued_at = dt.datetime.fromisoformat(document["issued_at"])
+        content = canonical_json(document, path="licence")
+        key_id, signature = str(copy["key_id"]), str(copy["signature"])
+    except (KeyError, TypeError, ValueError, NotEncodable):
+        return FORGED
+    key = _trusted_key(key_id, issuer_node, issued_at)
+    if isinstance(key, Verdict):
+        return key
+    return None if _genuine(key, content, signature) else FORGED
 
 
 def _through_the_directory(identifier: str, node: str) -> Checked:
