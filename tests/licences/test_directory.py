@@ -13,7 +13,7 @@ from tongban.licences.directory import holder_key, on_licence_indexed
 from tongban.licences.models import Licence, LicenceIndexEntry
 
 from .test_issuing import business_licence
-from support import Api, dispatch, ok
+from support import Api, dispatch, ok, problem
 
 HUB = "000000"
 
@@ -177,3 +177,24 @@ def test_a_node_whose_trust_list_is_past_its_grace_trusts_no_licence(fixed_clock
     assert offline.code == "untrusted_issuer" and "信任列表" in offline.reason
     trust.refreshed()
     assert ok(Api("fan", node="230000").get(f"/licenses/{identifier}/verify"))["result"] == "valid"
+
+
+def test_a_wallet_the_hub_will_not_open_says_so_and_an_unreachable_hub_is_not_a_login_problem(monkeypatch, settings):
+    """At a provincial node of a federation the wallet is read at the hub with the caller's token."""
+    import io
+    import urllib.error
+    import urllib.request
+
+    settings.TONGBAN_NODE, settings.TONGBAN_HUB_URL = "230000", "http://127.0.0.1:9"
+
+    def refused(request, timeout):
+        raise urllib.error.HTTPError(request.full_url, 401, "Unauthorized", {}, io.BytesIO(b"{}"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", refused)
+    problem(Api("fan", node="230000").get("/me/licenses"), 401, "hub_token_required")
+
+    def down(request, timeout):
+        raise urllib.error.URLError("connection refused")
+
+    monkeypatch.setattr(urllib.request, "urlopen", down)
+    problem(Api("fan", node="230000").get("/me/licenses"), 503, "directory_unreachable")

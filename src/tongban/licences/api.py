@@ -319,7 +319,7 @@ class Wallet(Strict):
     "",
     response=Wallet,
     summary="我的证照：本人及所代理企业的电子证照（来自国家平台证照目录）",
-    openapi_extra=problems({503: ["directory_unreachable"]}),
+    openapi_extra=problems({401: ["hub_token_required"], 503: ["directory_unreachable"]}),
 )
 def my_licences(request: HttpRequest):
     return Wallet(items=wallet(request_actor(request), request))

@@ -66,5 +66,13 @@ def _from_the_hub(request: HttpRequest) -> list[dict[str, Any]]:
     try:
         with urllib.request.urlopen(asked, timeout=5) as response:
             return json.loads(response.read())["items"]
-    except (OSError, ValueError, KeyError, urllib.error.URLError):
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403):  # a session of this node, or a token the hub did not issue
+            raise DomainError(
+                "hub_token_required",
+                "查看我的证照需要国家平台签发的访问令牌：请通过国家平台统一身份认证登录后再试。",
+                status=401,
+            ) from None
+        raise DomainError("directory_unreachable", "暂时无法连接国家平台的证照目录，请稍后再试。", status=503) from None
+    except (OSError, ValueError, KeyError):
         raise DomainError("directory_unreachable", "暂时无法连接国家平台的证照目录，请稍后再试。", status=503) from None
