@@ -1,4 +1,4 @@
-"""`make federation`: the hub and seven provincial nodes as separate processes, each on its own
+"""`make federation`: the hub and ten provincial nodes as separate processes, each on its own
 PostgreSQL database, exchanging messages over RabbitMQ — then the three modes across them.
 
     python -m tongban.federation            # bring up, run the three stories, tear down
@@ -30,7 +30,7 @@ import psycopg
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = ("000000", "330000", "520000", "230000", "630000", "370000", "110000", "130000")
+NODES = ("000000", "330000", "520000", "230000", "630000", "370000", "110000", "130000", "320000", "140000", "350000")
 POSTGRES = os.environ.get("TONGBAN_FEDERATION_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("TONGBAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 PASSWORD = "tongban-demo-2026"
@@ -375,6 +375,35 @@ def _until(probe, what: str, timeout: float = 60.0) -> Any:
     raise AssertionError(f"{timeout:.0f} 秒内未达到：{what}")
 
 
+def run_marriage(nodes: dict[str, Node]) -> dict[str, Any]:
+    """王杰 and 刘燕 marry in 南京; both hold the 结婚证, which 山西 and 福建 verify and both find in their wallets."""
+    told = _story("marriage")
+    hub, here = nodes["000000"], nodes[told["node"]]
+    clerk = login(hub, here, told["user"])
+    case_no = clerk.ok("POST", "/cases", told["request"], status=201)["case_no"]
+    for code in told["materials"]:
+        clerk.upload(case_no, code)
+    clerk.act(case_no, "submit")
+    reviewer = login(hub, here, told["reviewer"])
+    reviewer.act(case_no, "accept")
+    reviewer.act(case_no, "start_review")
+    decided = login(hub, here, told["approver"]).act(case_no, "decide", outcome="approve")
+    [issued] = decided["timeline"][-1]["data"]["licences"]
+    identifier = issued["identifier"]
+    verdicts = {}
+    for code in told["verified_at"]:
+        verifier = login(hub, nodes[code], told["user"])
+        path = f"/licenses/{identifier}/verify"
+        verdicts[code] = _until(
+            lambda v=verifier, p=path: v.call("GET", p)[0] == 200 and v.ok("GET", p), f"{code} 核验结婚证"
+        )
+    wallets = {
+        username: [e["identifier"] for e in login(hub, nodes[code], username).ok("GET", "/me/licenses")["items"]]
+        for username, code in told["holders"].items()
+    }
+    return {"case_no": case_no, "identifier": identifier, "verdicts": verdicts, "wallets": wallets}
+
+
 def run_licence_use(nodes: dict[str, Node]) -> dict[str, Any]:
     """赵宇 withdraws his 北京 housing fund for a flat in 保定: 河北's 不动产权证书 stands in for the paper."""
     told = _story("licence_use")
@@ -412,7 +441,7 @@ STORIES = {"全程网办": run_online, "异地代收代办": run_proxy, "多地�
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=(
-            "启动国家平台与七个省级节点（各自的 PostgreSQL 数据库，经 RabbitMQ 交换消息），跑通三种模式与跨节点用证授权"
+            "启动国家平台与十个省级节点（各自的 PostgreSQL 数据库，经 RabbitMQ 交换消息），跑通三种模式与跨节点用证授权"
         )
     )
     parser.add_argument("--keep", action="store_true", help="跑完后保持节点运行，按 Ctrl+C 结束")
@@ -429,6 +458,11 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.monotonic() - started
             print(f"{label}：办件 {case['case_no']} 状态 {case['status_label']}，用时 {elapsed:.1f} 秒", flush=True)
             print(f"  {steps}", flush=True)
+        started = time.monotonic()
+        marriage = run_marriage(running)
+        verified = "、".join(f"{code} {v['result_label']}" for code, v in marriage["verdicts"].items())
+        elapsed = time.monotonic() - started
+        print(f"结婚登记：办件 {marriage['case_no']} 签发结婚证，核验：{verified}，用时 {elapsed:.1f} 秒", flush=True)
         started = time.monotonic()
         case = run_licence_use(running)
         [use] = case["licence_log"]

@@ -48,6 +48,7 @@ def content(geo, monkeypatch) -> None:
         ("230183", "shichang"),
         ("630100", "shichang"),  # no 行政审批服务局 here: the second choice is used
         ("320100", "minzheng"),
+        ("130600", "ziran"),
     ]:
         ensure_department(region, function)
 
@@ -97,6 +98,7 @@ def test_demo_loads_every_story(content) -> None:
         "230000",
         "630000",
         "320000",
+        "130000",
     }
 
 

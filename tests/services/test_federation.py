@@ -75,6 +75,13 @@ def test_the_three_modes_run_across_separate_node_processes():
         _wait(lambda: heilongjiang.call("GET", path)[0] == 200, what="黑龙江节点可核验营业执照")
         answer = heilongjiang.ok("GET", path)
         assert (answer["result"], answer["source"], answer["issuer_node"]) == ("valid", "directory", "630000")
+        # 王杰 and 刘燕's 结婚证, issued in 南京: 山西 and 福建 verify it, and both find it in their wallets.
+        marriage = federation.run_marriage(running)
+        assert {code: (v["result"], v["source"]) for code, v in marriage["verdicts"].items()} == {
+            "140000": ("valid", "directory"),
+            "350000": ("valid", "directory"),
+        }
+        assert marriage["wallets"] == {"wangjie": [marriage["identifier"]], "liuyan": [marriage["identifier"]]}
         # 赵宇's 不动产权证书, kept by 河北, stands in for the paper in his 北京 housing-fund case, and 河北
         # logs the use where he sees it.
         case = federation.run_licence_use(running)
