@@ -77,6 +77,17 @@ def uses(user: Api, case_no: str) -> list[dict]:
     return ok(user.get(f"/cases/{case_no}/licence-uses"))["items"]
 
 
+def previewed() -> tuple[str, Api, str, dict]:
+    """赵宇 asks at 北京 for the certificate 河北 registered, and 河北's preview has arrived."""
+    identifier = register_certificate()
+    zhaoyu = Api("zhaoyu", node="110000")
+    case_no = fund_case(zhaoyu)
+    ok(ask(zhaoyu, case_no, cause="提取公积金"), 201)
+    dispatch()
+    [shown] = uses(zhaoyu, case_no)
+    return identifier, zhaoyu, case_no, shown
+
+
 def test_the_housing_fund_uses_the_property_certificate_of_another_province():
     identifier = register_certificate()
     zhaoyu = Api("zhaoyu", node="110000")
@@ -185,12 +196,7 @@ def test_a_suspended_licence_is_refused_by_its_issuer_before_and_after_consent()
 
 
 def test_a_refusal_is_logged_at_the_issuer_and_releases_nothing():
-    identifier = register_certificate()
-    zhaoyu = Api("zhaoyu", node="110000")
-    case_no = fund_case(zhaoyu)
-    ok(ask(zhaoyu, case_no, cause="提取公积金"), 201)
-    dispatch()
-    [shown] = uses(zhaoyu, case_no)
+    identifier, zhaoyu, case_no, shown = previewed()
     assert ok(consent(zhaoyu, case_no, shown["id"], accept=False))["status"] == "refused"
     dispatch()
     assert not OutboxMessage.objects.filter(type="licence.released").exists()
@@ -212,12 +218,7 @@ def test_an_issuer_that_does_not_answer_ends_the_use_with_a_timeout(fixed_clock)
 
 
 def test_a_released_licence_that_does_not_verify_is_not_attached():
-    identifier = register_certificate()
-    zhaoyu = Api("zhaoyu", node="110000")
-    case_no = fund_case(zhaoyu)
-    ok(ask(zhaoyu, case_no, cause="提取公积金"), 201)
-    dispatch()
-    [shown] = uses(zhaoyu, case_no)
+    identifier, zhaoyu, case_no, shown = previewed()
     ok(consent(zhaoyu, case_no, shown["id"]))
     use = LicenceUse.objects.get(pk=shown["id"])
     licence = Licence.objects.get(identifier=identifier)
