@@ -264,6 +264,34 @@ BROKEN_CASES = [
         "“origin_region”",
     ),
     (
+        "establishment kind without an establishment",
+        lambda i: _version(i).update(establishment_kind="branch"),
+        "content/items/x.yaml: versions[0].establishment_kind：只有设立登记事项（establishes_enterprise: true）才能写",
+    ),
+    (
+        "unknown establishment kind",
+        lambda i: _version(i).update(establishes_enterprise=True, establishment_kind="trust"),
+        "content/items/x.yaml: versions[0].establishment_kind：",
+    ),
+    (
+        "a branch applied for by a person",
+        lambda i: _version(i).update(establishes_enterprise=True, establishment_kind="branch"),
+        "content/items/x.yaml: versions[0].establishment_kind：分支机构设立登记由隶属企业申请，申请人类型不能是自然人",
+    ),
+    (
+        "a branch without its own name",
+        lambda i: (
+            i.update(applicant_type="企业法人"),
+            _version(i).update(establishes_enterprise=True, establishment_kind="branch"),
+        ),
+        "content/items/x.yaml: versions[0].form_fields：分支机构设立登记须有 binds 为 established_name 的字段",
+    ),
+    (
+        "an established name outside an establishment",
+        lambda i: _version(i)["form_fields"][0].update(type="text", choices=[], binds="established_name"),
+        "content/items/x.yaml: versions[0].form_fields：只有设立登记事项才能有 binds 为 established_name 的字段",
+    ),
+    (
         "unknown node",
         lambda i: i["coverage"][0].update(nodes=["990000"]),
         "content/items/x.yaml: coverage[0].nodes：节点 990000 不存在或未启用",

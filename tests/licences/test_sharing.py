@@ -12,6 +12,7 @@ import jsonschema
 from pypdf import PdfReader
 
 from e2e.test_protocol_schemas import _check
+from tongban import clock
 from tongban.cases.sweep import sweep
 from tongban.exchange.envelope import Envelope
 from tongban.exchange.models import OutboxMessage
@@ -293,3 +294,26 @@ def test_the_use_messages_match_their_schemas_and_carry_no_id_number():
         pass
     else:
         raise AssertionError("a request naming the ID number must not match the schema")
+
+
+def test_the_hub_answers_a_malformed_request_instead_of_retrying_it():
+    def routed(payload: dict) -> object:
+        return sharing.on_use_requested(
+            Envelope(
+                type=sharing.USE_REQUESTED,
+                from_node="110000",
+                to_node="000000",
+                payload=payload,
+                created_at=clock.now(),
+                case_no="",
+                message_id=uuid.uuid4(),
+                correlation_id=uuid.uuid4(),
+            )
+        )
+
+    whole = {"identifier": "", "licence_type": "budongchan_quanzheng", "holder_keys": []}
+    assert routed({k: v for k, v in whole.items() if k != "holder_keys"}).code == "request_invalid"
+    assert routed({**whole, "holder_keys": 5}).code == "request_invalid"
+    assert routed({**whole, "licence_type": ["budongchan_quanzheng"]}).code == "request_invalid"
+    assert routed(whole).code == "licence_not_held"
+    assert not OutboxMessage.objects.filter(type=sharing.USE_REQUESTED).exists()

@@ -82,6 +82,7 @@ def test_the_three_modes_run_across_separate_node_processes():
             "350000": ("valid", "directory"),
         }
         assert marriage["wallets"] == {"wangjie": [marriage["identifier"]], "liuyan": [marriage["identifier"]]}
+        assert marriage["read"] == {"wangjie": ["王杰", "刘燕"], "liuyan": ["王杰", "刘燕"]}
         # 赵宇's 不动产权证书, kept by 河北, stands in for the paper in his 北京 housing-fund case, and 河北
         # logs the use where he sees it.
         case = federation.run_licence_use(running)

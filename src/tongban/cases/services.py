@@ -85,7 +85,7 @@ def create_case(
         who, identity = _who_applies(actor, version, mode, applicant, enterprise_credit_code)
         cleaned = validate_form(version, form)
         parties = check_form_identity(version, cleaned, identity)
-        if version.establishes_enterprise:
+        if version.establishes_enterprise and version.establishment_kind != "branch":
             who["enterprise_name"] = _establishment_name(version, cleaned)
         # The checked form wins; extra facts may only add jurisdiction regions the form does not carry.
         all_facts = {**_checked_facts(facts or {}), **cleaned}
@@ -165,8 +165,10 @@ def _who_applies(
 ) -> tuple[dict[str, str], Identity]:
     """The applicant fields of the case, and the identity the form must name."""
     # An establishment (设立登记) is applied for by a person: the enterprise comes into being on approval.
-    for_enterprise = version.item.applicant_type != "1" and not version.establishes_enterprise
-    if version.establishes_enterprise and credit_code.strip():
+    # A branch is the exception: its company applies, and the branch comes into being on approval.
+    by_a_person = version.establishes_enterprise and version.establishment_kind != "branch"
+    for_enterprise = version.item.applicant_type != "1" and not by_a_person
+    if by_a_person and credit_code.strip():
         raise DomainError(
             "establishment_has_no_credit_code",
             "设立登记由拟设立企业的法定代表人或经办人以个人名义申请，统一社会信用代码在核准时赋予，申请时不填写。",
@@ -379,29 +381,26 @@ CREDIT_CODE_ATTEMPTS = 20
 
 
 def _establish_enterprise(case: Case, acting: Acting) -> dict[str, str]:
-    """设立登记核准: the enterprise comes into being with a credit code, approved by this decision.
+    """设立登记核准: the enterprise (个体工商户, 分支机构) comes into being with a credit code, approved by
+    this decision.
 
     Written in the decision's transaction: a decision without its enterprise cannot commit."""
     from tongban.identity.enterprises import establish_enterprise
     from tongban.identity.models import Account, Enterprise
     from tongban.identity.validators import make_credit_code
 
-    fields = {f.get("binds"): case.form_data.get(f["name"], "") for f in case.item_version.form_fields}
-    domicile = next(
-        (case.form_data[f["name"]] for f in case.item_version.form_fields if f["name"] == "domicile_region"),
-        case.owner_department.region_id,
-    )
-    agent = Account.objects.filter(username=case.applicant_username, is_active=True).first()
+    established = _established(case)
+    agent = Account.objects.filter(username=case.agent_username or case.applicant_username, is_active=True).first()
     registrar_region = case.owner_department.region_id
-    serial = Enterprise.objects.filter(credit_code__startswith="91" + registrar_region).count()
+    organisation_type = ORGANISATION_TYPES[case.item_version.establishment_kind]
+    prefix = "9" + organisation_type + registrar_region
+    serial = Enterprise.objects.filter(credit_code__startswith=prefix).count()
     for attempt in range(CREDIT_CODE_ATTEMPTS):
-        code = make_credit_code(registrar_region, serial + attempt)
+        code = make_credit_code(registrar_region, serial + attempt, organisation_type=organisation_type)
         try:
             enterprise = establish_enterprise(
                 credit_code=code,
-                name=case.enterprise_name or str(fields.get("enterprise_name", "")),
-                domicile_code=str(domicile),
-                legal_representative=str(fields.get("legal_representative", "")),
+                **established,
                 agent=agent,
                 decided_by=acting.username,
                 node=case.node,
@@ -411,6 +410,27 @@ def _establish_enterprise(case: Case, acting: Acting) -> dict[str, str]:
             continue  # another registration took this serial first
         return {"credit_code": enterprise.credit_code, "name": enterprise.name}
     raise Conflict("credit_code_unavailable", "暂时无法赋予统一社会信用代码，请稍后重新作出决定。")
+
+
+# The 机构类别 (second character of the credit code, GB 32100) of what a 市场监管 registration establishes.
+ORGANISATION_TYPES = {"enterprise": "1", "branch": "1", "individual_business": "2"}
+
+
+def _established(case: Case) -> dict[str, str]:
+    """Name, domicile and representative of what the approval establishes, from the case's form: a
+    个体工商户 without a 字号 goes by its operator's name, its operator stands for it; a branch is named
+    by its own field and represented by its head (负责人)."""
+    fields = {f.get("binds"): case.form_data.get(f["name"], "") for f in case.item_version.form_fields}
+    domicile = case.form_data.get("domicile_region") or case.owner_department.region_id
+    if case.item_version.establishment_kind == "branch":
+        name = str(fields.get("established_name", ""))
+    else:
+        name = case.enterprise_name or str(fields.get("enterprise_name", ""))
+    representative = str(fields.get("legal_representative", ""))
+    if case.item_version.establishment_kind == "individual_business":
+        name = name or case.applicant_name
+        representative = representative or case.applicant_name
+    return {"name": name, "domicile_code": str(domicile), "legal_representative": representative}
 
 
 def do_supplement(actor: Actor, case: Case, files: list[tuple[str, str, bytes]]) -> ActionOutcome:

@@ -313,6 +313,7 @@ def _version_values(v: VersionSpec) -> dict[str, Any]:
         "form_fields": [field.model_dump() for field in v.form_fields],
         "fees": v.fees,
         "establishes_enterprise": v.establishes_enterprise,
+        "establishment_kind": v.establishment_kind,
         "result_type": v.result_type,
         "result_licence": _plain(v.result_licence),
         "result_operation": v.result_operation,

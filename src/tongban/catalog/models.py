@@ -112,6 +112,13 @@ class ItemVersion(models.Model):
     establishes_enterprise = models.BooleanField(
         "设立企业", default=False, help_text="设立登记：由个人申请，核准时赋予统一社会信用代码并建立企业"
     )
+    establishment_kind = models.CharField(
+        "设立的主体",
+        max_length=24,
+        default="enterprise",
+        choices=[("enterprise", "企业"), ("individual_business", "个体工商户"), ("branch", "分支机构")],
+        help_text="企业、个体工商户由个人申请；分支机构由隶属企业申请",
+    )
     result_type = models.CharField("办理结果", max_length=128)
     # A licence type code, or {"field": form field, "types": {answer: licence type code}}; null: no licence.
     result_licence = models.JSONField("颁发的电子证照类型", null=True, blank=True)

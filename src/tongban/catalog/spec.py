@@ -29,7 +29,12 @@ FIELD_BINDINGS = (
     "agent_id_number",
     "party_name",
     "party_id_number",
+    # The name of the organisation an approval establishes, where the applicant is another one (分公司名称).
+    "established_name",
 )
+# What an establishment item brings into being (its credit code's 机构类别: 1 企业, 2 个体工商户), and who
+# applies: a person for an enterprise or an individual business, the company itself for its branch.
+ESTABLISHMENT_KINDS = ("enterprise", "individual_business", "branch")
 # Field types that are personal data whatever the content says (masked for everyone but the handlers).
 PERSONAL_FIELD_TYPES = ("id_number", "phone")
 FIELD_TYPES = ("text", "date", "id_number", "credit_code", "region", "choice", "phone", "integer", "boolean")
@@ -210,6 +215,7 @@ class VersionSpec(Spec):
     # An establishment item (企业设立登记): applied for by a person; the enterprise and its credit code
     # come into being with the approval.
     establishes_enterprise: bool = False
+    establishment_kind: Annotated[str, _choice(ESTABLISHMENT_KINDS)] = "enterprise"
     result_type: Text
     # The electronic licence the approval issues (content/licences/types.yaml), or the form field whose
     # answer chooses it (补领结婚证或离婚证); and whether it is a new licence or replaces one.
@@ -266,6 +272,7 @@ def check_item(item: ItemSpec) -> list[Problem]:
     problems += _check_versions(item)
     for index, version in enumerate(item.versions):
         problems += _check_version(f"versions[{index}]", version)
+        problems += _check_establishment(f"versions[{index}]", version, item.applicant_type)
     for index, coverage in enumerate(item.coverage):
         problems += _check_coverage(f"coverage[{index}]", coverage, item.versions)
     problems += _check_coverage_overlap(item.coverage)
@@ -397,6 +404,28 @@ def _check_material(path: str, material: MaterialSpec, fields: Mapping[str, Form
         elif field.type == "boolean" and not all(isinstance(v, bool) for v in values):
             problems.append((f"{path}.when.{name}", f"字段“{field.label}”是是/否字段，取值必须是 true 或 false"))
     return problems
+
+
+def _check_establishment(path: str, version: VersionSpec, applicant_type: str) -> list[Problem]:
+    names_established = any(f.binds == "established_name" for f in version.form_fields)
+    if not version.establishes_enterprise:
+        if version.establishment_kind != "enterprise":
+            why = "只有设立登记事项（establishes_enterprise: true）才能写 establishment_kind"
+            return [(f"{path}.establishment_kind", why)]
+        if names_established:
+            return [(f"{path}.form_fields", "只有设立登记事项才能有 binds 为 established_name 的字段")]
+        return []
+    if version.establishment_kind == "branch":
+        problems: list[Problem] = []
+        if applicant_type == ApplicantType.PERSON:
+            problems.append((f"{path}.establishment_kind", "分支机构设立登记由隶属企业申请，申请人类型不能是自然人"))
+        if not names_established:
+            why = "分支机构设立登记须有 binds 为 established_name 的字段（分支机构名称）"
+            problems.append((f"{path}.form_fields", why))
+        return problems
+    if names_established:
+        return [(f"{path}.form_fields", "由个人申请的设立登记以 binds 为 enterprise_name 的字段记载拟设立主体的名称")]
+    return []
 
 
 def _check_result_licence(path: str, version: VersionSpec, fields: Mapping[str, FormFieldSpec]) -> list[Problem]:

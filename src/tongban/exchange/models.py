@@ -133,6 +133,23 @@ class NodeKey(models.Model):
         return f"{self.node} {self.key_id[:16]} {self.get_status_display()}"
 
 
+class NodeAddress(models.Model):
+    """Where a node answers other nodes over HTTPS, as the hub publishes it in the trust list (like the
+    security-server addresses in X-Road's global configuration)."""
+
+    node = models.CharField("节点", max_length=6, unique=True)
+    url = models.URLField("服务地址", max_length=200, help_text="节点的根地址，如 https://tongban.hebei.gov.cn")
+    updated_at = models.DateTimeField("更新时间")
+
+    class Meta:
+        verbose_name = "节点地址"
+        verbose_name_plural = "节点地址（信任列表）"
+        ordering = ["node"]
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.url}"
+
+
 class TrustListDocument(models.Model):
     """A trust list as the hub signed it; every node keeps the newest one it has verified."""
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import time
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +32,7 @@ from tongban.audit.log import record as audit
 from tongban.crypto import parallel
 from tongban.errors import DomainError
 from tongban.exchange.envelope import Envelope, canonical_bytes
-from tongban.exchange.models import NodeKey, TrustListDocument
+from tongban.exchange.models import NodeAddress, NodeKey, TrustListDocument
 
 HUB = "000000"
 
@@ -181,8 +182,29 @@ def _document() -> dict[str, Any]:
         }
         for k in NodeKey.objects.order_by("node", "valid_from", "key_id")
     ]
+    addresses = dict(NodeAddress.objects.order_by("node").values_list("node", "url"))
     latest = TrustListDocument.objects.order_by("-version").first()
-    return {"version": (latest.version + 1) if latest else 1, "issued_at": clock.now().isoformat(), "entries": entries}
+    return {
+        "version": (latest.version + 1) if latest else 1,
+        "issued_at": clock.now().isoformat(),
+        "entries": entries,
+        "addresses": addresses,
+    }
+
+
+def set_address(node: str, url: str) -> NodeAddress:
+    """Publish where `node` answers other nodes (its root URL, http or https) with the next trust list."""
+    url = url.strip().rstrip("/")
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise DomainError("node_address_invalid", f"节点地址须为 http(s):// 开头的根地址：{url}", status=422)
+    if len(node) != 6 or not node.isdigit():
+        raise DomainError("node_unknown", f"节点代码须为 6 位区划代码：{node}", status=422)
+    with transaction.atomic():
+        row, _ = NodeAddress.objects.update_or_create(node=node, defaults={"url": url, "updated_at": clock.now()})
+        audit("tongban.keys.address_set", node=node, object_type="node_address", object_id=node, data={"url": url})
+        publish()
+    return row
 
 
 def _encode(document: dict[str, Any]) -> str:
@@ -257,6 +279,7 @@ class TrustList:
     version: int
     fetched_at: dt.datetime
     entries: dict[str, dict[str, Any]]
+    addresses: dict[str, str]
 
 
 _TRUST_CACHE_SECONDS = 30.0  # another process (a `tongban keys` run, a refresh) may publish a newer list
@@ -271,7 +294,12 @@ def _trust_list() -> TrustList | None:
     held = None
     if latest is not None:
         document = json.loads(latest.document)
-        held = TrustList(latest.version, latest.fetched_at, {e["key_id"]: e for e in document["entries"]})
+        held = TrustList(
+            latest.version,
+            latest.fetched_at,
+            {e["key_id"]: e for e in document["entries"]},
+            dict(document.get("addresses") or {}),  # lists signed before addresses were published have none
+        )
     _trust_cache = (time.monotonic(), held)
     return held
 
@@ -284,6 +312,12 @@ def _forget_trust_list() -> None:
 def current_entries() -> dict[str, dict[str, Any]] | None:
     held = _trust_list()
     return held.entries if held else None
+
+
+def node_address(node: str) -> str | None:
+    """The root URL the trust list gives for `node`, or None where the hub published none."""
+    held = _trust_list()
+    return held.addresses.get(node) if held else None
 
 
 def refresh() -> bool:

@@ -19,7 +19,7 @@ from tongban.licences.registration import HolderIn, Registration, do_register_li
 from tongban.licences.services import do_licence_action, visible_licence
 from tongban.licences.uses import uses_of_licence
 from tongban.licences.verification import verify_identifier
-from tongban.licences.wallet import wallet
+from tongban.licences.wallet import from_the_issuer, issued_elsewhere, wallet
 from tongban.problems import problems
 
 router = Router(tags=["电子证照"])
@@ -328,10 +328,20 @@ def my_licences(request: HttpRequest):
 @wallet_router.get(
     "/{identifier}",
     response=LicenceOut,
-    summary="我的一张证照的全文（在签发节点读取）",
-    openapi_extra=problems({404: ["licence_not_found"], 422: ["invalid_licence_identifier"]}),
+    summary="我的一张证照的全文：由签发节点提供，本节点核验其签名后返回",
+    openapi_extra=problems(
+        {
+            401: ["hub_token_required"],
+            404: ["licence_not_found"],
+            422: ["invalid_licence_identifier"],
+            502: ["issuer_answer_invalid", "directory_statement_invalid"],
+            503: ["directory_unreachable", "issuer_unreachable"],
+        }
+    ),
 )
 def my_licence(request: HttpRequest, identifier: str):
+    if issued_elsewhere(identifier):
+        return LicenceOut.model_validate(from_the_issuer(request, identifier))
     return _out(visible_licence(request_actor(request), identifier))
 
 

@@ -174,7 +174,7 @@ def _route(envelope: Envelope) -> object:
     request = envelope.payload
     try:
         entry = _directory_entry(request)
-    except KeyError:
+    except (KeyError, TypeError, ValueError):  # a payload of the wrong shape is answered, never retried
         return Rejected("request_invalid", "用证请求内容不完整。")
     if isinstance(entry, Rejected):
         return entry
@@ -191,6 +191,8 @@ def _route(envelope: Envelope) -> object:
 
 
 def _directory_entry(request: dict[str, Any]) -> LicenceIndexEntry | Rejected:
+    if not isinstance(request["holder_keys"], list) or not isinstance(request["licence_type"], str):
+        raise TypeError("holder_keys must be a list and licence_type a string")
     keys = [str(key) for key in request["holder_keys"]]
     name = _type_name(request["licence_type"])
     entries = LicenceIndexEntry.objects.filter(node=settings.TONGBAN_HUB_NODE)
