@@ -292,6 +292,11 @@ BROKEN_CASES = [
         "content/items/x.yaml: versions[0].form_fields：只有设立登记事项才能有 binds 为 established_name 的字段",
     ),
     (
+        "a licence without its type",
+        lambda i: _version(i).update(result_type="食品经营许可证"),
+        "content/items/x.yaml: versions[0].result_licence：办理结果“食品经营许可证”是证照，须以 result_licence 写明",
+    ),
+    (
         "unknown node",
         lambda i: i["coverage"][0].update(nodes=["990000"]),
         "content/items/x.yaml: coverage[0].nodes：节点 990000 不存在或未启用",

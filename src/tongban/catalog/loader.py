@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from django.db import models, transaction
@@ -24,6 +24,9 @@ from tongban.catalog.search import SynonymsError, pinyin_keys, read_synonyms
 from tongban.catalog.spec import DEFAULT_HANDOVER_DAYS, CoverageSpec, ItemSpec, VersionSpec, check_item
 from tongban.content_messages import PYDANTIC_MESSAGES, ContentLoader, location
 from tongban.regions.models import Node
+
+if TYPE_CHECKING:
+    from tongban.licences.spec import LicenceTypeSpec
 
 ITEMS_DIR = "items"
 SpecT = TypeVar("SpecT", bound=BaseModel)
@@ -209,33 +212,61 @@ def _result_licences(version: VersionSpec) -> list[str]:
 
 
 def _licence_references(files: list[ItemFile], content_dir: Path) -> list[str]:
-    """Every licence an item issues or a material accepts is a known type, and each type's produced_by
-    lists exactly the items that issue it."""
-    from tongban.licences.loader import produced_by
+    """Every licence an item issues or a material accepts is a known type, each type's produced_by lists
+    exactly the items that issue it, and each issuing version's form holds what the licence's face needs."""
+    from tongban.licences.loader import read_types
 
-    declared = produced_by(content_dir)
-    issuing: dict[str, set[str]] = {code: set() for code in declared}
+    types = {t.code: t for t in read_types(content_dir).types}
+    issuing: dict[str, set[str]] = {code: set() for code in types}
     errors: list[str] = []
     for f in files:
         for index, version in enumerate(f.spec.versions):
             where = f"{f.display}: versions[{index}]"
             for code in _result_licences(version):
-                if code not in declared:
+                if code not in types:
                     errors.append(f"{where}.result_licence：证照类型 {code} 不存在（见 content/licences/types.yaml）")
-                else:
-                    issuing[code].add(f.spec.code)
+                    continue
+                issuing[code].add(f.spec.code)
+                errors += [f"{where}.result_licence：{why}" for why in _face_gaps(types[code], version)]
             for position, material in enumerate(version.materials):
-                if material.licence_type and material.licence_type not in declared:
+                if material.licence_type and material.licence_type not in types:
                     errors.append(
                         f"{where}.materials[{position}].licence_type：证照类型 {material.licence_type} 不存在"
                         "（见 content/licences/types.yaml）"
                     )
-    for code, items in declared.items():
-        for item in sorted(set(items) - issuing[code]):
+    for code, licence_type in types.items():
+        items = set(licence_type.produced_by)
+        for item in sorted(items - issuing[code]):
             errors.append(f"licences/types.yaml: {code}.produced_by：事项 {item} 的版本都没有以 result_licence 指向它")
-        for item in sorted(issuing[code] - set(items)):
+        for item in sorted(issuing[code] - items):
             errors.append(f"licences/types.yaml: {code}.produced_by：缺少以 result_licence 指向它的事项 {item}")
     return errors
+
+
+def _face_gaps(licence_type: LicenceTypeSpec, version: VersionSpec) -> list[str]:
+    """What would keep an approval from issuing the licence: a required KZ_ field no source of which this
+    version's form (a required field) or its establishment fills, or a validity field it lacks."""
+    fields = {f.name: f for f in version.form_fields}
+
+    def fills(source: str) -> bool:
+        kind, _, name = source.partition(".")
+        if kind == "established":
+            return version.establishes_enterprise
+        return name in fields and fields[name].required
+
+    gaps = [
+        f"证照类型 {licence_type.code} 的扩展字段 {e.name}（{e.label}）为必填，但本版本的申请表没有可取值的必填字段"
+        f"（来源：{'、'.join(e.source)}）"
+        for e in licence_type.extensions
+        if e.required and e.source and not any(fills(source) for source in e.source)
+    ]
+    rule = licence_type.validity
+    when = rule.years_when.field if rule.years_when else ""
+    name, field_type = {"until_field": (rule.field, "date"), "years": (when, "boolean")}.get(rule.kind, ("", ""))
+    if name and (name not in fields or fields[name].type != field_type):
+        shown = {"date": "日期", "boolean": "是/否"}[field_type]
+        gaps.append(f"证照类型 {licence_type.code} 的有效期取决于字段“{name}”，本版本的申请表没有这个{shown}字段")
+    return gaps
 
 
 def _missing_nodes(files: list[ItemFile], nodes: set[str]) -> list[str]:

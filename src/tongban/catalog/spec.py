@@ -428,8 +428,22 @@ def _check_establishment(path: str, version: VersionSpec, applicant_type: str) -
     return []
 
 
+# A result is a licence when what it names (before any note in brackets or after a semicolon) is a
+# certificate, a permit, a card or a register — and not a notice or a lookup about one.
+_LICENCE_ENDINGS = ("证", "证书", "执照", "许可证", "通行证", "护照", "卡", "簿", "证明", "凭证")
+_NOT_A_LICENCE = ("查询", "结果", "告知", "回执", "决定", "通知书")  # 查询结果证明 is a print-out, not a licence
+
+
+def names_a_licence(result_type: str) -> bool:
+    head = re.split(r"[（(；;]", result_type, maxsplit=1)[0].strip(" 《》")
+    return head.endswith(_LICENCE_ENDINGS) and not any(word in head for word in _NOT_A_LICENCE)
+
+
 def _check_result_licence(path: str, version: VersionSpec, fields: Mapping[str, FormFieldSpec]) -> list[Problem]:
     choice = version.result_licence
+    if choice is None and names_a_licence(version.result_type):
+        why = f"办理结果“{version.result_type}”是证照，须以 result_licence 写明其电子证照类型（content/licences/）"
+        return [(f"{path}.result_licence", why)]
     if not isinstance(choice, ResultLicenceChoice):
         return []
     field = fields.get(choice.field)

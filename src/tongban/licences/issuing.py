@@ -7,6 +7,7 @@ requires is missing, no holder can be named), the decision does not commit eithe
 from __future__ import annotations
 
 import base64
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,16 @@ def issue_for_decision(case: Case, *, actor: str, department_id: int | None, est
 def _sources(case: Case, established: dict | None) -> dict[str, str]:
     values = {f"form.{name}": value for name, value in case.form_data.items()}
     values |= {f"established.{name}": value for name, value in (established or {}).items()}
-    return {key: str(value).strip() for key, value in values.items() if value not in (None, "", [])}
+    return {key: _face_text(value) for key, value in values.items() if value not in (None, "", [])}
+
+
+def _face_text(value: Any) -> str:
+    """A form value as a licence's face shows it: 是/否 for a yes/no answer, a list joined by 、."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(v).strip() for v in value)
+    return str(value).strip()
 
 
 def _holders(licence_type: LicenceType, case: Case, established: dict | None) -> list[Holder]:
@@ -129,18 +139,30 @@ def validity(licence_type: LicenceType, issued_on: dt.date, values: dict[str, st
     """The last day of validity, or None for a licence valid without limit (长期)."""
     rule = licence_type.validity
     if rule["kind"] == "years":
-        return _add_years(issued_on, int(rule["years"])) - dt.timedelta(days=1)
+        years = int(rule["years"])
+        when = rule.get("years_when")
+        if when and values.get(f"form.{when['field']}") == "是":
+            years = int(when["years"])
+        return last_day_after_months(issued_on, 12 * years)
+    if rule["kind"] == "months":
+        return last_day_after_months(issued_on, int(rule["months"]))
     if rule["kind"] == "until_field":
         text = values.get(f"form.{rule['field']}", "")
         return dt.date.fromisoformat(text) if text else None
     return None
 
 
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
+def last_day_after_months(issued_on: dt.date, months: int) -> dt.date:
+    """The last day of a validity of `months` counted from the issue day itself: the day before the same
+    day `months` later; where that month has no such day, its last day (民法典第二百零二条: 没有对应日的，
+    月末日为期间的最后一日) — 9 June 2025 + 10 years → 8 June 2035, 29 February 2024 → 28 February 2034."""
+    year, month = divmod(issued_on.month - 1 + months, 12)
+    year += issued_on.year
+    month += 1
+    month_end = calendar.monthrange(year, month)[1]
+    if issued_on.day > month_end:
+        return dt.date(year, month, month_end)
+    return dt.date(year, month, issued_on.day) - dt.timedelta(days=1)
 
 
 def next_serial(issuer_code: str, year: int) -> str:

@@ -55,8 +55,3 @@ def load_licence_types(content_dir: Path) -> dict[str, int]:
         raise ContentError([f"{TYPES_FILE}：证照类型 {code} 已有签发的证照，不能删除" for code in sorted(issued)])
     stats["deleted"] = LicenceType.objects.filter(code__in=gone).delete()[0]
     return {"licence_types": len(spec.types), **{k: stats[k] for k in ("created", "updated", "deleted")}}
-
-
-def produced_by(content_dir: Path) -> dict[str, list[str]]:
-    """Type code → the item codes the content says produce it."""
-    return {t.code: list(t.produced_by) for t in read_types(content_dir).types}

@@ -153,7 +153,7 @@ def _validity(licence_type: LicenceType, registration: Registration) -> tuple[dt
         raise DomainError("licence_dates_invalid", "颁发日期不能晚于今天。", status=422)
     valid_from = registration.valid_from or issued_on
     valid_until = registration.valid_until
-    if valid_until is None and licence_type.validity["kind"] == "years":
+    if valid_until is None and licence_type.validity["kind"] in ("years", "months"):
         valid_until = validity(licence_type, valid_from, {})
     if valid_until is not None and valid_until < valid_from:
         raise DomainError("licence_dates_invalid", "有效期截止日期不能早于起始日期。", status=422)

@@ -20,7 +20,12 @@ FieldSource = Annotated[
 TypeCode = Annotated[str, _pattern(TYPE_CODE_RE, "证照类型代码须为 18 位统一社会信用代码加 3 位顺序号")]
 
 HOLDER_KINDS = {"person": "个人", "enterprise": "企业", "parties": "共同申请的各方当事人"}
-VALIDITY_KINDS = {"open": "长期有效", "years": "自颁发之日起若干年", "until_field": "至申请表中的日期（未填为长期）"}
+VALIDITY_KINDS = {
+    "open": "长期有效",
+    "years": "自颁发之日起若干年",
+    "months": "自颁发之日起若干个月",
+    "until_field": "至申请表中的日期（未填为长期）",
+}
 
 
 class Spec(BaseModel):
@@ -36,19 +41,34 @@ class ExtensionSpec(Spec):
     required: bool = True
 
 
+class YearsWhenSpec(Spec):
+    """A shorter (or longer) term when a yes/no field of the form is answered yes (e.g. a minor's passport)."""
+
+    field: Identifier
+    years: int = Field(ge=1, le=100)
+
+
 class ValiditySpec(Spec):
-    kind: Literal["open", "years", "until_field"]
+    kind: Literal["open", "years", "months", "until_field"]
     years: int | None = Field(default=None, ge=1, le=100)
+    months: int | None = Field(default=None, ge=1, le=120)
+    years_when: YearsWhenSpec | None = None
     field: str = ""
 
     @model_validator(mode="after")
     def _complete(self) -> ValiditySpec:
         if self.kind == "years" and self.years is None:
             raise ValueError("有效期为若干年时须写明 years")
+        if self.kind == "months" and self.months is None:
+            raise ValueError("有效期为若干个月时须写明 months")
         if self.kind == "until_field" and not self.field:
             raise ValueError("有效期至申请表中的日期时须写明 field（表单字段名）")
-        if self.kind != "years" and self.years is not None:
-            raise ValueError("只有 kind 为 years 时才写 years")
+        if self.kind != "years" and (self.years is not None or self.years_when is not None):
+            raise ValueError("只有 kind 为 years 时才写 years、years_when")
+        if self.kind != "months" and self.months is not None:
+            raise ValueError("只有 kind 为 months 时才写 months")
+        if self.kind != "until_field" and self.field:
+            raise ValueError("只有 kind 为 until_field 时才写 field")
         return self
 
 

@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_result_licence'),
+        ("catalog", "0003_result_licence"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='itemversion',
-            name='establishment_kind',
-            field=models.CharField(choices=[('enterprise', '企业'), ('individual_business', '个体工商户'), ('branch', '分支机构')], default='enterprise', help_text='企业、个体工商户由个人申请；分支机构由隶属企业申请', max_length=24, verbose_name='设立的主体'),
+            model_name="itemversion",
+            name="establishment_kind",
+            field=models.CharField(
+                choices=[("enterprise", "企业"), ("individual_business", "个体工商户"), ("branch", "分支机构")],
+                default="enterprise",
+                help_text="企业、个体工商户由个人申请；分支机构由隶属企业申请",
+                max_length=24,
+                verbose_name="设立的主体",
+            ),
         ),
     ]
