@@ -52,8 +52,9 @@ content: migrate
 	$(VENV)/bin/tongban load_content
 	$(VENV)/bin/tongban load_demo
 
+# The embedded default through the production server: gunicorn, dispatcher and sweeper (tongban node).
 run: content
-	TONGBAN_DISPATCH=thread $(VENV)/bin/tongban runserver 127.0.0.1:$(PORT)
+	$(VENV)/bin/tongban node --role all --host 127.0.0.1 --port $(PORT)
 
 dispatch: $(STAMP)
 	$(VENV)/bin/tongban dispatch

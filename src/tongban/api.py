@@ -74,6 +74,7 @@ def problem(request: HttpRequest, status: int, code: str, detail: str, **extra: 
     }
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json; charset=utf-8"
+    response.problem_code = code  # counted by code in /metrics and named in the request's log line
     return response
 
 

@@ -105,6 +105,7 @@ def prepare(nodes: list[Node]) -> None:
     _purge_queues(nodes)
     for node in nodes:
         node.data_dir.mkdir(parents=True, exist_ok=True)
+        (node.data_dir / "node.log").unlink(missing_ok=True)  # each run's log is its own
     # Two at a time: the machine has two cores.
     for pair in (nodes[i : i + 2] for i in range(0, len(nodes), 2)):
         running = [
@@ -192,32 +193,61 @@ def _purge_queues(nodes: list[Node]) -> None:
     connection.close()
 
 
+# Each node's web role: one gunicorn worker with eight threads is plenty for the stories, and eleven
+# nodes of five processes each already share two cores.
+WEB_WORKERS, WEB_THREADS = "1", "8"
+
+
 def start(node: Node) -> None:
+    """`tongban node --role all`: the node's web, dispatch, consume and sweep processes under one
+    supervisor, in a process group of their own (so a kill takes all of them, as a crash would)."""
     log = open(node.data_dir / "node.log", "ab")  # noqa: SIM115  (kept open for the child's lifetime)
+    command = [sys.executable, "-m", "tongban.cli", "node", "--role", "all", "--node", node.code]
     node.process = subprocess.Popen(
-        [sys.executable, "-m", "tongban.cli", "node", "--node", node.code, "--port", str(node.port)],
+        [*command, "--port", str(node.port), "--workers", WEB_WORKERS, "--threads", WEB_THREADS],
         env=node.env(),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
-def wait_ready(node: Node, timeout: float = 60.0) -> None:
+def readiness(node: Node) -> tuple[int, dict[str, Any]]:
+    """The node's `/readyz`: its status code and named checks (0 and {} while it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"{node.root}/readyz", timeout=3) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read() or b"{}")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+        return 0, {}
+
+
+def wait_ready(node: Node, timeout: float = 90.0) -> None:
+    """Until `/readyz` answers 200: database, migrations, broker, trust list and own key all checked."""
     deadline = time.monotonic() + timeout
+    status, answer = 0, {}
     while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{node.url}/regions", timeout=2).close()
+        if node.process is not None and node.process.poll() is not None:
+            raise RuntimeError(f"节点 {node.code} 启动后退出，见 {node.data_dir / 'node.log'}")
+        status, answer = readiness(node)
+        if status == 200:
             return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise RuntimeError(f"节点 {node.code} 未能在 {timeout:.0f} 秒内启动，见 {node.data_dir / 'node.log'}")
+        time.sleep(0.3)
+    failing = [f"{c['name']}：{c['detail']}" for c in answer.get("checks", []) if not c.get("ok")]
+    why = "；".join(failing) or "无应答"
+    raise RuntimeError(f"节点 {node.code} 未能在 {timeout:.0f} 秒内就绪（{why}），见 {node.data_dir / 'node.log'}")
 
 
 def stop(node: Node, kill: bool = False) -> None:
+    """SIGTERM to the supervisor, which drains and stops every role; or SIGKILL to the whole group."""
     if node.process and node.process.poll() is None:
-        node.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        node.process.wait(timeout=20)
+        if kill:
+            os.killpg(node.process.pid, signal.SIGKILL)
+        else:
+            node.process.send_signal(signal.SIGTERM)
+        node.process.wait(timeout=60)
     node.process = None
 
 

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times and logs every request, whatever answers it (JSON lines, request id, no personal data).
+    "tongban.serve.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' vendored assets; nothing is loaded from a CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -119,6 +121,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
 
 TONGBAN_NODE = os.environ.get("TONGBAN_NODE", "")
+# The web role (`tongban node`): gunicorn workers and threads per worker, and the proxies whose
+# X-Forwarded-* headers it trusts.
+TONGBAN_WEB_WORKERS = int(os.environ.get("TONGBAN_WEB_WORKERS", "2"))
+TONGBAN_WEB_THREADS = int(os.environ.get("TONGBAN_WEB_THREADS", "4"))
+TONGBAN_FORWARDED_ALLOW_IPS = os.environ.get("TONGBAN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# How often the dispatch role looks for messages when idle, and the sweep role runs (seconds).
+TONGBAN_DISPATCH_INTERVAL = float(os.environ.get("TONGBAN_DISPATCH_INTERVAL", "0.2"))
+TONGBAN_SWEEP_INTERVAL = float(os.environ.get("TONGBAN_SWEEP_INTERVAL", "60"))
 TONGBAN_HUB_NODE = "000000"
 TONGBAN_DISPATCH = os.environ.get("TONGBAN_DISPATCH", "manual")
 # How messages travel: "inprocess" (one database for all nodes) or "rabbitmq" (a node per database).
@@ -153,9 +163,26 @@ TONGBAN_TOKEN_TTL_SECONDS = int(os.environ.get("TONGBAN_TOKEN_TTL_SECONDS", str(
 # Yellow warning when this many working days or fewer remain before the promised deadline.
 TONGBAN_YELLOW_WORKING_DAYS = int(os.environ.get("TONGBAN_YELLOW_WORKING_DAYS", "2"))
 
+# Logs: JSON lines on stderr (tongban.serve.logs) — one per request and per message at INFO; set
+# TONGBAN_LOG_FORMAT=text for plain lines while developing.
+TONGBAN_LOG_LEVEL = os.environ.get("TONGBAN_LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "json": {"()": "tongban.serve.logs.JsonLines"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "text" if os.environ.get("TONGBAN_LOG_FORMAT") == "text" else "json",
+        }
+    },
+    "root": {"handlers": ["console"], "level": TONGBAN_LOG_LEVEL},
+    "loggers": {
+        # The per-request and per-message lines; `tongban node` sets TONGBAN_REQUEST_LOG=1 for its roles.
+        "tongban.request": {"level": "INFO" if os.environ.get("TONGBAN_REQUEST_LOG") == "1" else "WARNING"},
+        "tongban.message": {"level": "INFO" if os.environ.get("TONGBAN_REQUEST_LOG") == "1" else "WARNING"},
+    },
 }

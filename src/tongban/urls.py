@@ -3,6 +3,7 @@ from django.urls import path
 
 from tongban.api import api
 from tongban.licences import pages as licence_pages
+from tongban.serve import health
 
 admin.site.site_header = "通办 · 跨省通办平台管理"
 admin.site.site_title = "通办管理"
@@ -12,6 +13,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("licences/verify/", licence_pages.licence_verify, name="licence-verify"),
+    # For the load balancer and the monitoring system: outside /api/v1, unauthenticated, nothing personal.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics_view, name="metrics"),
 ]
 
 

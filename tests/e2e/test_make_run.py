@@ -1,4 +1,4 @@
-"""`make run PORT=…` chooses the port the server listens on."""
+"""`make run PORT=…` serves the embedded default through the production server on the port asked for."""
 
 from __future__ import annotations
 
@@ -25,4 +25,5 @@ def test_make_run_serves_on_the_port_asked_for(args, address):
     serve = [
         line for line in printed.splitlines() if "runserver" in line or "tongban node" in line or "gunicorn" in line
     ]
-    assert serve and address in serve[-1]
+    host, port = address.split(":")
+    assert serve and "--role all" in serve[-1] and f"--host {host} --port {port}" in serve[-1]

@@ -4,6 +4,8 @@ submitted. Nothing is lost and nothing is applied twice."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import time
 import uuid
@@ -54,6 +56,42 @@ def _assert_applied_once(owner: federation.Node, expected: int) -> None:
     assert dict(inbox) == {"applied": expected}
 
 
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def _personal_values(running: dict[str, federation.Node]) -> set[str]:
+    """Every name, ID number and phone number the stories put into any node's cases."""
+    values: set[str] = set()
+    for node in running.values():
+        cases = _rows(node, "SELECT applicant_name, applicant_id_number, form_data FROM cases_case")
+        for name, id_number, form in cases:
+            values |= {name, id_number}
+            values |= {str(v) for v in (form or {}).values() if isinstance(v, str) and PHONE.match(v)}
+        values |= {v for row in _rows(node, "SELECT name, id_number FROM cases_caseparty") for v in row}
+    return {v for v in values if v and len(v) >= 2}
+
+
+def _assert_no_personal_data_in_the_logs(running: dict[str, federation.Node]) -> None:
+    """The JSON lines of every role of every node, the whole run long: a line per request and per
+    message, and not one name, ID number or phone number among them."""
+    personal = _personal_values(running)
+    assert any(len(v) == 18 for v in personal) and any(PHONE.match(v) for v in personal)
+    lines = 0
+    for node in running.values():
+        text = (node.data_dir / "node.log").read_text(encoding="utf-8", errors="replace")
+        entries = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        lines += len(entries)
+        assert any(e.get("event") == "request" and e.get("request_id") for e in entries), node.code
+        leaked = sorted(v for v in personal if v in text)
+        assert not leaked, f"{node.code} 的日志含个人信息：{[v[:1] + '…' for v in leaked]}"
+    assert any(
+        e.get("event") == "message" and e.get("message_id") and e.get("case_no")
+        for node in running.values()
+        for e in (json.loads(x) for x in (node.data_dir / "node.log").read_text().splitlines() if x.startswith("{"))
+    )
+    assert lines > 100
+
+
 def test_the_three_modes_run_across_separate_node_processes():
     planned = federation.plan(base_port=8300, prefix="tongban_modes")
     with federation.federation(planned) as running:
@@ -97,6 +135,7 @@ def test_the_three_modes_run_across_separate_node_processes():
         ]
         kept_in_beijing = "SELECT count(*) FROM licences_licence"
         assert _rows(running["110000"], kept_in_beijing) == [(0,)]  # only the annotated copy of the case
+        _assert_no_personal_data_in_the_logs(running)
 
 
 def test_a_receiver_killed_mid_batch_loses_nothing_and_applies_nothing_twice(nodes):

@@ -37,6 +37,7 @@ from tongban.identity.validators import mask_id_number, validate_citizen_id, val
 from tongban.regions.models import Department, Region
 from tongban.regions.queries import department_for, node_for_region
 from tongban.rules.eligibility import check_eligibility
+from tongban.serve.metrics import ACTIONS
 
 REMEDY_NOTICE = "申请人如对本决定不服，可以自收到决定之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。"
 SPECIAL_PROCEDURE_KINDS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审")
@@ -520,6 +521,7 @@ def append_action(case: Case, acting: Acting, action: str, reason: str, data: di
     )
     _replicate(case, row)
     report_to_hub(case, row.name)
+    transaction.on_commit(lambda: ACTIONS.labels(action).inc())
     return row
 
 

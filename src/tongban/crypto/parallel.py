@@ -47,6 +47,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass
 from typing import IO
 
 from tongban.crypto.backends import default_backend_name
@@ -392,6 +393,11 @@ class _Pool:
         for worker in workers:
             worker.wait(deadline - time.monotonic())
 
+    def health(self, configured: int) -> PoolHealth:
+        with self._lock:
+            alive = sum(1 for w in self._workers if w.alive)
+            return PoolHealth(configured, alive, time.monotonic() < self._paused_until)
+
     def reset_in_child(self) -> None:
         """After fork: the parent's workers are not ours. Let go of our copies of their pipes without
         writing to them (the ends become /dev/null), so the workers still see their parent's exit."""
@@ -415,6 +421,20 @@ _memory = _Memory()
 _pool = _Pool()
 _warm_lock = threading.Lock()
 _warm_buffers: dict[bytes, list[Item]] = {}
+
+
+@dataclass(frozen=True)
+class PoolHealth:
+    """What `/metrics` shows of this process's verification workers: how many it may use, how many
+    run now (they start on first use), and whether repeated failures made it verify in place."""
+
+    configured: int
+    alive: int
+    paused: bool
+
+
+def health() -> PoolHealth:
+    return _pool.health(worker_count())
 
 
 def shutdown() -> None:

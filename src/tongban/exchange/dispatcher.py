@@ -80,6 +80,12 @@ def wake() -> None:
 _dispatching_here = False  # set once this process has dispatched: what it commits, it will likely deliver
 
 
+def mark_dispatching() -> None:
+    """This process dispatches (the dispatch role): what it commits, it will likely deliver itself."""
+    global _dispatching_here
+    _dispatching_here = True
+
+
 def committed(envelope: Envelope) -> None:
     """An outbox message's transaction committed: tell the transport (which may make a head start on
     it, when this process is the one that dispatches) and wake the dispatcher."""
@@ -90,6 +96,30 @@ def committed(envelope: Envelope) -> None:
         except Exception:  # only a head start: delivery verifies and sends regardless
             log.warning("preparing the delivery of %s failed", envelope.message_id, exc_info=True)
     wake()
+
+
+def _logged(outcome: str, messages: list[OutboxMessage] | list[InboxMessage]) -> None:
+    """Once the transaction commits: a log line and a count per message (`tongban.serve.logs`)."""
+    from tongban.serve.logs import message_logged
+
+    rows = [
+        (str(m.message_id), m.type, m.from_node, getattr(m, "to_node", "") or getattr(m, "node", ""), m.case_no)
+        for m in messages
+    ]
+
+    def write() -> None:
+        for message_id, kind, sender, receiver, case_no in rows:
+            message_logged(
+                outcome, message_id=message_id, message_type=kind, from_node=sender, to_node=receiver, case_no=case_no
+            )
+
+    transaction.on_commit(write)
+
+
+def _refusal_counted(code: str) -> None:
+    from tongban.serve.metrics import REFUSALS
+
+    transaction.on_commit(lambda: REFUSALS.labels(code, "message").inc())
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -140,6 +170,8 @@ def _settle(batch: list[OutboxMessage], outcomes: list[bool | Refused], stats: D
         if isinstance(outcome, Refused):
             message.attempts += 1
             exchanges.refused(message, outcome.code, outcome.detail)
+            _logged("refused", [message])
+            _refusal_counted(outcome.code)
             stats.failed += 1
             continue
         delivered.append(message)
@@ -152,6 +184,7 @@ def _settle(batch: list[OutboxMessage], outcomes: list[bool | Refused], stats: D
             status=OutboxMessage.Status.SENT, sent_at=clock.now(), attempts=F("attempts") + 1
         )
         exchanges.mark_sent(*delivered)
+        _logged("sent", delivered)
 
 
 def _deliver(message: OutboxMessage, stats: DispatchStats) -> None:
@@ -161,6 +194,8 @@ def _deliver(message: OutboxMessage, stats: DispatchStats) -> None:
     except Refused as refusal:
         # The receiver will never take it: the exchange ends now with the receiver's code.
         exchanges.refused(message, refusal.code, refusal.detail)
+        _logged("refused", [message])
+        _refusal_counted(refusal.code)
         stats.failed += 1
         return
     except Exception as exc:  # a transport failure must not lose the message: retry with backoff
@@ -171,12 +206,14 @@ def _deliver(message: OutboxMessage, stats: DispatchStats) -> None:
         dead = message.attempts >= MAX_SEND_ATTEMPTS
         message.status = OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.FAILED
         message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+        _logged("dead" if dead else "send_failed", [message])
         stats.failed += 1
         return
     message.status = OutboxMessage.Status.SENT
     exchanges.mark_sent(message)
     message.sent_at = clock.now()
     message.save(update_fields=["attempts", "status", "sent_at"])
+    _logged("sent" if first_time else "duplicate", [message])
     if first_time:
         stats.sent += 1
     else:
@@ -225,6 +262,10 @@ def apply_batch(message_pks: list[int]) -> list[str]:
             status=InboxMessage.Status.APPLIED, applied_at=clock.now(), attempts=F("attempts") + 1
         )
         _wake_waiting(applied)
+        _logged("applied", applied)
+    failed = [locked[pk] for pk, outcome in zip(sorted(set(message_pks)), outcomes, strict=True) if outcome == "failed"]
+    if failed:
+        _logged("apply_failed", failed)
     order = {pk: index for index, pk in enumerate(sorted(set(message_pks)))}
     return [outcomes[order[pk]] for pk in message_pks]
 

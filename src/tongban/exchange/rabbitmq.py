@@ -176,9 +176,11 @@ def _report_refusal(body: bytes, node: str, refusal: Exception) -> None:
     from tongban.audit.log import record as audit
     from tongban.exchange import outbox
     from tongban.exchange.exchanges import REFUSAL
+    from tongban.serve.metrics import REFUSALS
 
     envelope = Envelope.from_dict(json.loads(body))
     log.warning("refused %s from %s: %s", envelope.message_id, envelope.from_node, refusal.code)
+    REFUSALS.labels(refusal.code, "message").inc()
     with transaction.atomic():
         audit(
             "tongban.exchange.refused",
