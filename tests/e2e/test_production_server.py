@@ -233,3 +233,23 @@ def test_tongban_node_serves_through_gunicorn_restarts_a_killed_role_and_drains_
     lines = [json.loads(line) for line in (tmp_path / "node.log").read_text().splitlines() if line.startswith("{")]
     assert any(e.get("event") == "request" and e.get("route") == "api/v1/regions" for e in lines)
     assert any(e.get("event") == "role_exited" and e.get("role_name") == "dispatch" for e in lines)
+
+
+def test_the_dispatch_role_finishes_the_round_in_hand_on_sigterm_and_pauses_after_a_failure(monkeypatch):
+    from tongban.exchange import dispatcher
+
+    stopping = roles.Stopping()
+    rounds: list[str] = []
+    waits: list[float] = []
+
+    def dispatch_once(node=None):
+        rounds.append("round")
+        if len(rounds) == 1:
+            raise dispatcher.OperationalError("database went away")
+        stopping.event.set()  # SIGTERM arrives while this round works: it still completes
+        return dispatcher.DispatchStats(sent=1)
+
+    monkeypatch.setattr(dispatcher, "dispatch_once", dispatch_once)
+    monkeypatch.setattr(stopping, "wait", lambda seconds: waits.append(seconds) or stopping.is_set())
+    roles.run_dispatch(roles.NodeOptions(node="", dispatch_interval=0.2), stopping)
+    assert rounds == ["round", "round"] and waits == [roles.FAILURE_PAUSE]

@@ -31,6 +31,7 @@ log = logging.getLogger("tongban.node")
 ROLES = ("web", "dispatch", "consume", "sweep")
 SUPERVISOR_ENV = "TONGBAN_SUPERVISOR_PID"
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+FAILURE_PAUSE = 2.0  # seconds a role waits after a failed round (the database or broker away)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def run_dispatch(options: NodeOptions, stopping: Stopping) -> None:
     dispatcher.mark_dispatching()
     node = options.node or None
     while not stopping.is_set():
-        moved = False
+        moved, pause = False, options.dispatch_interval
         try:
             close_old_connections()
             for _ in range(100):  # until nothing moves, as handlers send further messages
@@ -94,11 +95,12 @@ def run_dispatch(options: NodeOptions, stopping: Stopping) -> None:
                 moved = moved or not stats.idle
                 if stats.idle or stopping.is_set():
                     break
-        except Exception:  # a database that went away, say: keep the role alive, try again next round
+        except Exception:  # a database that went away, say: keep the role alive, try again shortly
             log.exception("dispatch round failed")
+            moved, pause = False, FAILURE_PAUSE
         heartbeat("dispatch")
         if not moved:
-            stopping.wait(options.dispatch_interval)
+            stopping.wait(pause)
 
 
 def run_consume(options: NodeOptions, stopping: Stopping) -> None:
@@ -123,7 +125,7 @@ def run_consume(options: NodeOptions, stopping: Stopping) -> None:
             )
         except Exception as exc:  # the broker is down: unacked messages wait in the queue; retry
             log.warning("consumer lost the broker (%s); reconnecting in 2 s", exc.__class__.__name__)
-            stopping.wait(2.0)
+            stopping.wait(FAILURE_PAUSE)
 
 
 def run_sweep(options: NodeOptions, stopping: Stopping) -> None:
