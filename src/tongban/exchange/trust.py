@@ -309,6 +309,17 @@ def _forget_trust_list() -> None:
     _trust_cache = None
 
 
+def held_version() -> int | None:
+    """The version of the trust list this node holds, or None without one."""
+    held = _trust_list()
+    return held.version if held else None
+
+
+def usable_signing_key(node: str) -> str:
+    """The id of the key `node` would sign with now, without making one (readiness probes)."""
+    return _signing_key(node)[0]
+
+
 def current_entries() -> dict[str, dict[str, Any]] | None:
     held = _trust_list()
     return held.entries if held else None

@@ -123,16 +123,14 @@ def _trust_list() -> str:
 
     if trust.is_stale():
         raise RuntimeError("没有可用的信任列表，或信任列表已超过宽限期未更新：节点将拒收一切消息")
-    held = trust._trust_list()
-    return f"信任列表第 {held.version} 版" if held else "信任列表可用"
+    return f"信任列表第 {trust.held_version()} 版"
 
 
 def _own_key() -> str:
     from tongban.exchange import trust
 
     node = settings.TONGBAN_NODE or settings.TONGBAN_HUB_NODE
-    key_id, _key = trust._signing_key(node)
-    return f"节点 {node} 的签名密钥 {key_id} 有效"
+    return f"节点 {node} 的签名密钥 {trust.usable_signing_key(node)} 有效"
 
 
 CHECKS: list[tuple[str, Callable[[], str]]] = [
