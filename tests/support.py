@@ -19,6 +19,21 @@ DEMO_PASSWORD = "tongban-demo-2026"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def hub_token_at_this_node(username: str) -> str:
+    """A test that plays a provincial node in the one test database: the hub issues the token, and the
+    account stands for the replica this node already holds (fresh, so no facts are asked for)."""
+    from django.test import override_settings
+
+    from tongban import clock
+    from tongban.identity.models import Account
+    from tongban.identity.tokens import issue_token
+
+    account = Account.objects.get(username=username)
+    Account.objects.filter(pk=account.pk).update(home_node=settings.TONGBAN_HUB_NODE, facts_at=clock.now())
+    with override_settings(TONGBAN_NODE=""):  # signed where the hub's key is: the hub
+        return issue_token(account).token
+
+
 class Api:
     """Calls /api/v1 as one user; `node` is sent as X-Tongban-Node when given."""
 
@@ -29,6 +44,9 @@ class Api:
         self.login()
 
     def login(self) -> None:
+        if settings.TONGBAN_NODE and settings.TONGBAN_NODE != settings.TONGBAN_HUB_NODE:
+            self.token = hub_token_at_this_node(self.credentials["username"])
+            return
         response = self.client.post(
             "/api/v1/auth/token", data=json.dumps(self.credentials), content_type="application/json"
         )

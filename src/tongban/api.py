@@ -74,6 +74,8 @@ def problem(request: HttpRequest, status: int, code: str, detail: str, **extra: 
     }
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json; charset=utf-8"
+    if status == 503:  # unavailable for now: say when to come back (clients and load balancers retry)
+        response["Retry-After"] = str(extra.get("retry_after", 5))
     response.problem_code = code  # counted by code in /metrics and named in the request's log line
     return response
 

@@ -97,7 +97,7 @@ def tongban(node: Node, *args: str, check: bool = True) -> subprocess.CompletedP
 
 
 def prepare(nodes: list[Node]) -> None:
-    """A fresh database and data folder per node, with the content and the demo accounts."""
+    """A fresh database and data folder per node with the content; the demo accounts at the hub only."""
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
         for node in nodes:
             connection.execute(f'DROP DATABASE IF EXISTS "{node.database}" WITH (FORCE)')
@@ -176,7 +176,8 @@ import django; django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 call_command("load_content", stdout=io.StringIO())
-call_command("load_demo", stdout=io.StringIO())
+if os.environ["TONGBAN_NODE"] == "000000":  # accounts live at the hub; nodes build replicas on first use
+    call_command("load_demo", stdout=io.StringIO())
 """
 
 
@@ -321,11 +322,12 @@ class Client:
         raise AssertionError(f"节点 {self.node.code} 在 {timeout:.0f} 秒内未看到办件 {case_no}（期望状态 {status}）")
 
 
-def login(hub: Node, node: Node, username: str) -> Client:
+def login(hub: Node, node: Node, username: str, password: str = PASSWORD, audience: list[str] | None = None) -> Client:
     """The hub issues the token; the node where the person acts accepts it."""
-    request = urllib.request.Request(
-        f"{hub.url}/auth/token", data=json.dumps({"username": username, "password": PASSWORD}).encode(), method="POST"
-    )
+    asked: dict[str, Any] = {"username": username, "password": password}
+    if audience is not None:
+        asked["audience"] = audience
+    request = urllib.request.Request(f"{hub.url}/auth/token", data=json.dumps(asked).encode(), method="POST")
     request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=30) as response:
         return Client(node, json.loads(response.read())["access_token"])
@@ -409,6 +411,37 @@ def _until(probe, what: str, timeout: float = 60.0) -> Any:
             return found
         time.sleep(0.2)
     raise AssertionError(f"{timeout:.0f} 秒内未达到：{what}")
+
+
+def run_identity(nodes: dict[str, Node]) -> dict[str, Any]:
+    """One hub account at separate nodes: a token for some nodes only, then a password change and a
+    logout at the hub, each refused at a node that holds the account's replica — timed."""
+    hub, zhejiang, guizhou = nodes["000000"], nodes["330000"], nodes["520000"]
+    person = _story("online")["user"]
+    at_zhejiang = login(hub, zhejiang, person)
+    me = at_zhejiang.ok("GET", "/me")
+    narrow = login(hub, guizhou, person, audience=["330000"])
+    refused_elsewhere = narrow.call("GET", "/me")
+    at_hub = Client(hub, at_zhejiang.token)
+    new_password = "tongban-new-2026-12"
+    started = time.monotonic()
+    at_hub.ok("POST", "/me/password", {"current_password": PASSWORD, "new_password": new_password}, status=204)
+    _until(lambda: at_zhejiang.call("GET", "/me")[0] == 401, "改密后旧令牌在节点失效")
+    password_seconds = time.monotonic() - started
+    again = login(hub, zhejiang, person, password=new_password)
+    again.ok("GET", "/me")
+    started = time.monotonic()
+    Client(hub, again.token).ok("POST", "/auth/logout", status=204)
+    _until(lambda: again.call("GET", "/me")[0] == 401, "退出登录后令牌在节点失效")
+    logout_seconds = time.monotonic() - started
+    return {
+        "me": me,
+        "refused_elsewhere": refused_elsewhere,
+        "after_password": at_zhejiang.call("GET", "/me"),
+        "after_logout": again.call("GET", "/me"),
+        "password_seconds": password_seconds,
+        "logout_seconds": logout_seconds,
+    }
 
 
 def run_marriage(nodes: dict[str, Node]) -> dict[str, Any]:
@@ -510,6 +543,12 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         print(f"  签发节点的用证记录：{use['node']} {use['cause']} {use['status_label']}", flush=True)
+        identity = run_identity(running)
+        print(
+            f"统一身份：在国家平台改密后 {identity['password_seconds']:.1f} 秒、退出登录后 "
+            f"{identity['logout_seconds']:.1f} 秒，节点 330000 拒绝旧令牌",
+            flush=True,
+        )
         if args.keep:
             print("节点保持运行中，按 Ctrl+C 结束。", flush=True)
             try:

@@ -35,7 +35,14 @@ LOGIN = {
         "token_expired": "访问令牌已过期",
         "token_revoked": "访问令牌已作废（已退出登录或修改了密码）",
     },
-    403: {"account_disabled": "账号已停用"},
+    403: {
+        "account_disabled": "账号已停用",
+        "token_wrong_audience": "访问令牌只适用于其他节点（登录时限定了适用节点）",
+    },
+    503: {
+        "hub_unreachable": "省级节点暂时无法向国家平台核实账号信息（有 Retry-After）",
+        "trust_list_stale": "本节点的信任列表已过期，暂时无法核验访问令牌（有 Retry-After）",
+    },
 }
 CSRF = {403: {"csrf_failed": "以会话登录提交时未通过 CSRF 校验（令牌登录不涉及）"}}
 NODE = {

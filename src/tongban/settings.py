@@ -157,8 +157,11 @@ TONGBAN_EXCHANGE_TIMEOUTS = {
 TONGBAN_HOLDER_INDEX_KEY = os.environ.get("TONGBAN_HOLDER_INDEX_KEY", SECRET_KEY + ":licence-holders")
 # How long a node trusts the state of another node's licence it confirmed through the hub's directory.
 TONGBAN_LICENCE_STATE_FRESHNESS_SECONDS = int(os.environ.get("TONGBAN_LICENCE_STATE_FRESHNESS_SECONDS", "300"))
-# Access tokens issued by the hub; every node verifies them with the hub's key.
-TONGBAN_TOKEN_KEY = os.environ.get("TONGBAN_TOKEN_KEY", SECRET_KEY)
+# Access tokens are issued and SM2-signed by the hub; every node verifies them with the hub's key from
+# its trust list. A node keeps a replica of each account it has seen, refreshed by the hub's signed
+# facts as they change and asked again from the hub when older than this (the longest a password
+# change, a logout or a disabled account can go unnoticed at a node that missed the hub's message).
+TONGBAN_ACCOUNT_FACTS_MAX_AGE_SECONDS = int(os.environ.get("TONGBAN_ACCOUNT_FACTS_MAX_AGE_SECONDS", "300"))
 TONGBAN_TOKEN_TTL_SECONDS = int(os.environ.get("TONGBAN_TOKEN_TTL_SECONDS", str(8 * 3600)))
 # Yellow warning when this many working days or fewer remain before the promised deadline.
 TONGBAN_YELLOW_WORKING_DAYS = int(os.environ.get("TONGBAN_YELLOW_WORKING_DAYS", "2"))

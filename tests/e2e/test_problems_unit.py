@@ -39,9 +39,10 @@ def test_own_and_generic_codes_merge_per_status():
     assert declared_codes(done) == {
         400: {"upload_invalid", "malformed_json", "unknown_node"},
         401: {"unauthenticated", "token_invalid", "token_expired", "token_revoked"},
-        403: {"account_disabled", "csrf_failed"},
+        403: {"account_disabled", "token_wrong_audience", "csrf_failed"},
         421: {"wrong_node"},
         422: {"invalid_query", "invalid_request"},
+        503: {"hub_unreachable", "trust_list_stale"},
     }
     assert [p["name"] for p in done["parameters"]] == ["id", "X-Tongban-Node"]
     example = done["responses"]["422"]["content"]["application/problem+json"]["examples"]["invalid_query"]

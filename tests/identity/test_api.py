@@ -105,6 +105,25 @@ def test_logout_revokes_every_token(client, make_account) -> None:
     assert AuditEntry.objects.filter(code="tongban.account.logout").count() == 1
 
 
+def test_changing_the_password_revokes_every_token_and_the_new_one_logs_in(client, make_account) -> None:
+    account = make_account("zhangtao")
+    headers = bearer(account)
+    change = "/api/v1/me/password"
+    wrong = client.post(change, {"current_password": "nope", "new_password": "x"}, "application/json", headers=headers)
+    assert_problem(wrong, 401, "invalid_credentials")
+    weak = client.post(
+        change, {"current_password": PASSWORD, "new_password": "123"}, "application/json", headers=headers
+    )
+    assert_problem(weak, 400, "weak_password")
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # nothing changed yet
+    body = {"current_password": PASSWORD, "new_password": "a-new-horse-battery-2026"}
+    assert client.post(change, body, "application/json", headers=headers).status_code == 204
+    assert_problem(client.get("/api/v1/me", headers=headers), 401, "token_revoked")
+    login = {"username": "zhangtao", "password": "a-new-horse-battery-2026"}
+    assert client.post("/api/v1/auth/token", login, "application/json").status_code == 200
+    assert AuditEntry.objects.filter(code="tongban.account.password_changed").count() == 1
+
+
 def test_disabled_account_token_is_refused(client, make_account) -> None:
     account = make_account("zhangtao")
     headers = bearer(account)

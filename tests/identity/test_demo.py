@@ -296,10 +296,17 @@ def test_the_output_names_the_pattern_not_every_account(catalog) -> None:
     assert f"已加载 {total} 个演示账号" in output
 
 
-def test_a_node_database_generates_its_own_staff_only(catalog, settings) -> None:
+def test_a_provincial_node_of_a_federation_loads_no_accounts(catalog, settings) -> None:
     settings.TONGBAN_NODE = "370000"
+    with pytest.raises(CommandError, match="国家平台加载"):
+        run()
+    assert not Account.objects.exists()
+
+
+def test_the_hub_of_a_federation_keeps_every_nodes_staff(catalog, settings) -> None:
+    settings.TONGBAN_NODE = "000000"
     run()
     nodes = set(
         StaffBinding.objects.filter(account__username__regex=demo.GENERATED_PATTERN).values_list("node_id", flat=True)
     )
-    assert nodes == {"370000"}
+    assert {"370000", "630000", "230000"} <= nodes

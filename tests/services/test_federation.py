@@ -92,6 +92,27 @@ def _assert_no_personal_data_in_the_logs(running: dict[str, federation.Node]) ->
     assert lines > 100
 
 
+def _assert_one_identity_across_the_nodes(running: dict[str, federation.Node]) -> None:
+    """Nothing was loaded into a provincial node by hand: every account there is a replica of the hub's
+    built from its signed facts, without a phone number or a password; a password change and a logout at
+    the hub reach the node well within the configured age of its facts."""
+    identity = federation.run_identity(running)
+    assert identity["me"]["name"] == "郑垂禄" and identity["me"]["node"] == "330000"
+    assert identity["refused_elsewhere"][0] == 403
+    assert identity["refused_elsewhere"][1]["code"] == "token_wrong_audience"
+    assert identity["after_password"][1]["code"] == "token_revoked"
+    assert identity["after_logout"][1]["code"] == "token_revoked"
+    assert identity["password_seconds"] < 60 and identity["logout_seconds"] < 60
+    for code, node in running.items():
+        if code == "000000":
+            continue
+        accounts = _rows(node, "SELECT home_node, phone, password LIKE '!%' FROM identity_account")
+        assert accounts, code
+        assert {(home, phone, unusable) for home, phone, unusable in accounts} == {("000000", "", True)}, code
+    replicas = _rows(running["000000"], "SELECT count(DISTINCT node) FROM identity_accountreplica")
+    assert replicas[0][0] >= 10
+
+
 def test_the_three_modes_run_across_separate_node_processes():
     planned = federation.plan(base_port=8300, prefix="tongban_modes")
     with federation.federation(planned) as running:
@@ -135,6 +156,7 @@ def test_the_three_modes_run_across_separate_node_processes():
         ]
         kept_in_beijing = "SELECT count(*) FROM licences_licence"
         assert _rows(running["110000"], kept_in_beijing) == [(0,)]  # only the annotated copy of the case
+        _assert_one_identity_across_the_nodes(running)
         _assert_no_personal_data_in_the_logs(running)
 
 

@@ -216,7 +216,7 @@ def _verified_at_window(
     if not applicant.identity_verified:
         raise DomainError("identity_not_verified", "窗口须先核验申请人身份，再提交办件。", status=422)
     id_number = validate_citizen_id(applicant.id_number)
-    _check_applicant_account(applicant.username, id_number)
+    _check_applicant_account(applicant.username, id_number, actor.username)
     name = applicant.name.strip()
     who = {"applicant_username": applicant.username, "applicant_name": name, "applicant_id_number": id_number}
     if not for_enterprise:
@@ -243,13 +243,21 @@ def _registered_enterprise(credit_code: str):
     return enterprise
 
 
-def _check_applicant_account(username: str, id_number: str) -> None:
-    """A window may link the case to the applicant's own account only: same ID number on both."""
+def _check_applicant_account(username: str, id_number: str, clerk: str) -> None:
+    """A window may link the case to the applicant's own account only: same ID number on both.
+
+    At a provincial node of a federation the hub keeps the accounts: it confirms the pair for this
+    window, and the node keeps the replica it answers with."""
     if not username:
         return
+    from tongban.identity import facts
     from tongban.identity.models import Account
+    from tongban.identity.tokens import issues_tokens
 
-    if not Account.objects.filter(username=username, id_number=id_number, is_active=True).exists():
+    account = Account.objects.filter(username=username).first()
+    if not issues_tokens() and (account is None or account.is_replica):
+        account = facts.pull_for_window(username, id_number, clerk)
+    if account is None or not account.is_active or not account.has_id_number(id_number):
         raise DomainError(
             "applicant_account_mismatch", "所填账号与申请人身份证件号码不一致，不能将办件关联到该账号。", status=422
         )

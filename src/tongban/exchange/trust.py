@@ -419,6 +419,15 @@ def verify_envelopes_in_stages(
         yield {index: None if ok else Refused("bad_signature") for index, ok in zip(indexes, share, strict=True)}
 
 
+def verify_envelope(envelope: Envelope, receiver: str) -> Refused | None:
+    """One envelope's verdict, checked here and now (a request answered at once, not a batch)."""
+    try:
+        key, data, signature = _signed_material(envelope, receiver)
+    except Refused as refusal:
+        return refusal
+    return None if crypto.verify(key, data, signature) else Refused("bad_signature")
+
+
 def warm_envelopes(envelopes: Sequence[Envelope]) -> None:
     """Start verifying these envelopes' signatures in the background (see crypto.parallel.warm): for a
     receiver in this same process, which will be asked about them soon. Refusals are left for then."""

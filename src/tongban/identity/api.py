@@ -7,7 +7,8 @@ Mounted at /api/v1/, so the paths below are /api/v1/accounts, /api/v1/auth/token
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import json
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.auth import logout as session_logout
@@ -20,7 +21,7 @@ from tongban import clock
 from tongban.audit import log as audit
 from tongban.errors import DomainError, Forbidden, Unauthorized
 from tongban.identity import enterprises as enterprise_service
-from tongban.identity import onboarding
+from tongban.identity import facts, onboarding
 from tongban.identity.actors import request_actor
 from tongban.identity.auth import token_or_session
 from tongban.identity.models import (
@@ -31,9 +32,10 @@ from tongban.identity.models import (
     RealNameVerification,
     StaffBinding,
 )
-from tongban.identity.tokens import issue_token, revoke_tokens
+from tongban.identity.tokens import EVERY_NODE, issue_token, issues_tokens, revoke_tokens
 from tongban.identity.validators import mask_id_number, mask_phone
 from tongban.problems import problems
+from tongban.regions.models import Node
 from tongban.validation import page_window
 
 router = Router(tags=["统一身份认证"])
@@ -50,6 +52,7 @@ ENTERPRISE_FIELDS = {
 ENTERPRISE_EXISTS = {"enterprise_exists": "该统一社会信用代码的企业已在平台注册"}
 ENTERPRISE_NOT_FOUND = {"enterprise_not_found": "该统一社会信用代码的企业尚未在平台注册"}
 NOT_AUTHORIZED = {"not_authorized": "无权查看、审核或管理该企业"}
+USE_THE_HUB = {"use_the_hub": "本节点是联邦中的省级节点：账号在国家平台注册和登录"}
 AGENT_ERRORS = {
     400: {**CREDIT_CODE, **ID_NUMBER},
     403: NOT_AUTHORIZED,
@@ -62,10 +65,20 @@ AGENT_ERRORS = {
 class TokenIn(Schema):
     username: str = Field(..., min_length=1, max_length=150, description="用户名")
     password: str = Field(..., min_length=1, max_length=256, description="密码")
+    audience: list[str] | None = Field(
+        None,
+        max_length=40,
+        description=(
+            "令牌适用的节点编码（6 位）；不填为全部节点（全国漫游）。只在个别节点办事时可限定，令牌被盗用时影响更小"
+        ),
+    )
 
 
 class TokenOut(Schema):
-    access_token: str = Field(..., description="访问令牌，由国家平台签发，各节点通用")
+    access_token: str = Field(
+        ..., description="访问令牌，由国家平台以 SM2 签名签发，各节点以信任列表中的国家平台公钥核验"
+    )
+    audience: list[str] = Field(..., description="令牌适用的节点编码；* 为全部节点")
     token_type: Literal["Bearer"] = Field("Bearer", description="令牌类型，放在 Authorization 请求头中")
     expires_at: dt.datetime = Field(..., description="过期时间")
     expires_in: int = Field(..., description="剩余有效秒数")
@@ -197,6 +210,30 @@ def _audit_node() -> str:
     return settings.TONGBAN_NODE or settings.TONGBAN_HUB_NODE
 
 
+def _at_the_hub(what: str) -> None:
+    """Accounts live at the hub: a provincial node of a federation neither registers nor logs in."""
+    if issues_tokens():
+        return
+    hub = settings.TONGBAN_HUB_URL.rstrip("/") or "国家平台"
+    raise DomainError(
+        "use_the_hub",
+        f"{what}请在国家平台统一身份认证办理（{hub}/api/v1/），本节点接受国家平台签发的访问令牌。",
+        status=421,
+        hub_url=settings.TONGBAN_HUB_URL,
+    )
+
+
+def _audience(requested: list[str] | None) -> list[str]:
+    if not requested:
+        return [EVERY_NODE]
+    codes = [code.strip() for code in requested]
+    known = set(Node.objects.filter(code__in=codes, active=True).values_list("code", flat=True))
+    unknown = [code for code in codes if code != EVERY_NODE and code not in known]
+    if unknown:
+        raise DomainError("unknown_node", f"节点“{'、'.join(unknown)}”不存在或未启用。", field="audience")
+    return codes
+
+
 @router.post(
     "/accounts",
     response={201: MeOut},
@@ -211,6 +248,7 @@ def _audit_node() -> str:
                 "weak_password": "密码不符合要求",
                 **ENTERPRISE_FIELDS,
             },
+            421: USE_THE_HUB,
             409: {
                 "username_taken": "用户名已被使用",
                 "id_number_registered": "该公民身份号码已注册账号",
@@ -220,6 +258,7 @@ def _audit_node() -> str:
     ),
 )
 def register_account(request: HttpRequest, payload: AccountIn) -> Status[MeOut]:
+    _at_the_hub("注册账号")
     unit = payload.enterprise
     account = onboarding.register_account(
         onboarding.NewAccount(
@@ -280,9 +319,18 @@ def _verification_out(verification: RealNameVerification) -> VerificationOut:
     "/auth/token",
     response=TokenOut,
     summary="登录并获取访问令牌",
-    openapi_extra=problems({401: {"invalid_credentials": "用户名或密码错误"}, 403: {"account_disabled": "账号已停用"}}),
+    openapi_extra=problems(
+        {
+            400: {"unknown_node": "令牌适用的节点不存在或未启用"},
+            401: {"invalid_credentials": "用户名或密码错误"},
+            403: {"account_disabled": "账号已停用"},
+            421: USE_THE_HUB,
+        }
+    ),
 )
 def obtain_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
+    _at_the_hub("登录")
+    audience = _audience(payload.audience)
     account = Account.objects.filter(username=payload.username).first()
     if account is None:
         make_password(payload.password)  # spend the same time as a real check
@@ -294,7 +342,7 @@ def obtain_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
     with transaction.atomic():
         now = clock.now()
         Account.objects.filter(pk=account.pk).update(last_login=now)
-        issued = issue_token(account)
+        issued = issue_token(account, audience)
         audit.record(
             "tongban.account.token_issued",
             node=_audit_node(),
@@ -304,6 +352,7 @@ def obtain_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
         )
     return TokenOut(
         access_token=issued.token,
+        audience=list(issued.audience),
         expires_at=issued.expires_at,
         expires_in=max(0, int((issued.expires_at - now).total_seconds())),
     )
@@ -316,6 +365,45 @@ def logout(request: HttpRequest) -> Status[None]:
         revoke_tokens(account)
         audit.record(
             "tongban.account.logout",
+            node=_audit_node(),
+            object_type="account",
+            object_id=str(account.pk),
+            actor=account.username,
+        )
+    if getattr(request, "session", None) is not None and request.user.is_authenticated:
+        session_logout(request)
+    return Status(204, None)
+
+
+class PasswordIn(Schema):
+    current_password: str = Field(..., min_length=1, max_length=256, description="当前密码")
+    new_password: str = Field(..., min_length=1, max_length=128, description="新密码（至少 8 位）")
+
+
+@router.post(
+    "/me/password",
+    response={204: None},
+    auth=token_or_session,
+    summary="修改密码（此前签发的全部访问令牌随即在各节点作废）",
+    openapi_extra=problems(
+        {
+            400: {"weak_password": "新密码不符合要求"},
+            401: {"invalid_credentials": "当前密码错误"},
+            421: USE_THE_HUB,
+        }
+    ),
+)
+def change_password(request: HttpRequest, payload: PasswordIn) -> Status[None]:
+    _at_the_hub("修改密码")
+    account: Account = request.auth  # type: ignore[attr-defined]
+    if not account.check_password(payload.current_password):
+        raise Unauthorized("invalid_credentials", "当前密码错误。")
+    onboarding.clean_password(payload.new_password, username=account.username, name=account.display_name)
+    with transaction.atomic():
+        account.set_password(payload.new_password)
+        account.save()  # raises the token version; the nodes holding a replica are told (identity.facts)
+        audit.record(
+            "tongban.account.password_changed",
             node=_audit_node(),
             object_type="account",
             object_id=str(account.pk),
@@ -532,3 +620,66 @@ def add_agent(request: HttpRequest, credit_code: str, payload: AgentIn) -> Statu
 def remove_agent(request: HttpRequest, credit_code: str, username: str) -> Status[None]:
     enterprise_service.remove_agent(request_actor(request), credit_code, username=username)
     return Status(204, None)
+
+
+class SignedFactsOut(Schema):
+    """The hub's signed answer: an account.facts envelope addressed to the asking node."""
+
+    type: Literal["account.facts"] = Field(..., description="消息类型")
+    from_node: str = Field(..., description="发送节点：国家平台 000000")
+    to_node: str = Field(..., description="接收节点：提出请求的节点")
+    payload: dict[str, Any] = Field(..., description="账号信息（docs/protocol-schemas/account.facts.schema.json）")
+    created_at: str = Field(..., description="签名时间（UTC，ISO 8601）")
+    case_no: str = Field(..., description="空")
+    message_id: str = Field(..., description="消息标识")
+    correlation_id: str = Field(..., description="所答复请求的消息标识")
+    schema_version: int = Field(..., description="协议版本")
+    user: str = Field(..., description="空")
+    represented_party: str = Field(..., description="空")
+    key_id: str = Field(..., description="国家平台签名密钥标识")
+    signature: str = Field(..., description="国家平台对规范编码的 SM2 签名（Base64）")
+
+
+@router.post(
+    facts.PATH.removeprefix("/api/v1"),
+    response=SignedFactsOut,
+    summary="节点向国家平台获取账号信息（节点 SM2 签名的请求，国家平台 SM2 签名的答复）",
+    openapi_extra=problems(
+        {
+            400: {"invalid_facts_request": "不是合法的账号信息请求"},
+            401: {"token_invalid": "所附访问令牌无效", "token_expired": "所附访问令牌已过期"},
+            403: {
+                "token_wrong_audience": "所附访问令牌不适用于请求节点",
+                "unknown_key": "请求节点的签名密钥不在信任列表中",
+                "bad_signature": "请求签名验证失败",
+                "key_revoked": "请求节点的签名密钥已被吊销",
+                "key_expired": "请求节点的签名密钥不在有效期内",
+                "replayed": "请求时间超出允许范围",
+                "wrong_recipient": "请求的接收节点不是国家平台",
+                "unsigned": "请求未签名",
+            },
+            421: {"not_the_hub": "本节点不是国家平台"},
+        }
+    )
+    | {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "请求节点签名的 account.facts_request 信封（docs/protocol.md；"
+                        "docs/protocol-schemas/account.facts_request.schema.json）",
+                    }
+                }
+            },
+        }
+    },
+)
+def account_facts(request: HttpRequest) -> dict:
+    # The envelope is read as sent: its canonical bytes, not a schema's rendering, carry the signature.
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError("malformed_json", "请求体不是合法的 JSON。") from None
+    return facts.answer_request(body)

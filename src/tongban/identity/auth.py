@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from tongban.errors import Forbidden
+from tongban.identity.actors import NODE_HEADER
 from tongban.identity.models import Account
 from tongban.identity.tokens import verify_token
 
@@ -26,7 +27,10 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>` issued by POST /api/v1/auth/token."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Account:
-        return ensure_active(verify_token(token))
+        # The node the request acts at: this process's, else the one the header names (the embedded
+        # default serves every node), else the hub; resolve_node refuses a mismatch later.
+        node = settings.TONGBAN_NODE or (request.headers.get(NODE_HEADER) or "").strip() or settings.TONGBAN_HUB_NODE
+        return ensure_active(verify_token(token, node))
 
 
 class SessionAuth(APIKeyCookie):

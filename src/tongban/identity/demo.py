@@ -394,6 +394,12 @@ def load_demo(path: Path | None = None, *, generate: bool = True) -> DemoLoaded:
     With `generate=False` only the accounts the YAML names are loaded (generated ones are left as
     they are).
     """
+    if settings.TONGBAN_NODE and settings.TONGBAN_NODE != settings.TONGBAN_HUB_NODE:
+        # Accounts live at the hub; a node builds its replicas from the hub's signed facts.
+        raise DemoError(
+            f"本节点（{settings.TONGBAN_NODE}）是联邦中的省级节点：演示账号在国家平台加载，"
+            "各节点在账号首次来办事时从国家平台取得账号信息，无需在本节点加载。"
+        )
     data = read_demo_file(path or default_path())
     passwords = Passwords(str(data["password"]))
     names = [str(entry["username"]) for entry in data["accounts"]]
@@ -410,8 +416,8 @@ def load_demo(path: Path | None = None, *, generate: bool = True) -> DemoLoaded:
     enterprises = [_upsert_enterprise(entry, accounts) for entry in data.get("enterprises") or []]
     generated: list[GeneratedPost] = []
     if generate:
-        # A node's own database (TONGBAN_NODE) serves only that node's staff.
-        generated = generated_posts(settings.TONGBAN_NODE or None)
+        # The hub (or the embedded default) keeps the accounts of every node's staff.
+        generated = generated_posts()
         _sync_generated_posts(generated, _sync_generated_accounts(generated, passwords))
     audit.record(
         "tongban.identity.demo_loaded",

@@ -29,6 +29,13 @@ class Account(AbstractUser):
     )
     # Every access token carries this number; raising it revokes all tokens issued before.
     token_version = models.PositiveIntegerField("令牌版本", default=0, editable=False)
+    # Where the account is kept: blank for an account of this deployment (the hub, or a node's own
+    # administrator); the hub's code for a replica a node built from the hub's signed facts.
+    home_node = models.CharField("账号所属节点", max_length=6, blank=True, default="", editable=False)
+    facts_at = models.DateTimeField("账号信息时间", null=True, blank=True, editable=False)
+    # HMAC-SM3 of the ID number (as the licence directory keys holders): what a replica that was never
+    # given the number compares against.
+    id_number_hash = models.CharField("公民身份号码索引", max_length=64, blank=True, default="", db_index=True)
 
     class Meta:
         verbose_name = "账号"
@@ -40,6 +47,21 @@ class Account(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def is_replica(self) -> bool:
+        return bool(self.home_node)
+
+    def has_id_number(self, number: str) -> bool:
+        """The account's holder is the person with this ID number (compared by its keyed hash where a
+        replica was given no number)."""
+        if not number:
+            return False
+        if self.id_number:
+            return self.id_number == number
+        from tongban.licences.directory import holder_key
+
+        return bool(self.id_number_hash) and self.id_number_hash == holder_key(number)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # `_password` is set only by set_password(); Django's silent rehash on login clears it
@@ -174,3 +196,20 @@ class StaffBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} · {self.get_role_display()} · {self.department or self.region or self.node}"
+
+
+class AccountReplica(models.Model):
+    """At the hub: a node that holds a replica of an account, and so is sent each change of its facts."""
+
+    account = models.ForeignKey(Account, verbose_name="账号", on_delete=models.CASCADE, related_name="replicas")
+    node = models.CharField("节点", max_length=6)
+    first_pulled_at = models.DateTimeField("首次获取时间")
+    last_pulled_at = models.DateTimeField("最近获取时间")
+
+    class Meta:
+        verbose_name = "账号副本"
+        verbose_name_plural = "账号副本"
+        constraints = [models.UniqueConstraint(fields=["account", "node"], name="uniq_account_replica")]
+
+    def __str__(self) -> str:
+        return f"{self.account} @ {self.node}"
