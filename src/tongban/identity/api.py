@@ -358,18 +358,28 @@ def obtain_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
     )
 
 
-@router.post("/auth/logout", response={204: None}, auth=token_or_session, summary="退出登录（作废全部访问令牌）")
+@router.post(
+    "/auth/logout",
+    response={204: None},
+    auth=token_or_session,
+    summary="退出登录（作废全部访问令牌）",
+    openapi_extra=problems({421: USE_THE_HUB}),
+)
 def logout(request: HttpRequest) -> Status[None]:
+    # At the hub only: a node raising its replica's version would be undone by the hub's next facts.
+    _at_the_hub("退出登录")
     account: Account = request.auth  # type: ignore[attr-defined]
     with transaction.atomic():
         revoke_tokens(account)
-        audit.record(
-            "tongban.account.logout",
-            node=_audit_node(),
-            object_type="account",
-            object_id=str(account.pk),
-            actor=account.username,
-        )
+        _audit_account(account, "tongban.account.logout")
+    return _end_session(request)
+
+
+def _audit_account(account: Account, code: str) -> None:
+    audit.record(code, node=_audit_node(), object_type="account", object_id=str(account.pk), actor=account.username)
+
+
+def _end_session(request: HttpRequest) -> Status[None]:
     if getattr(request, "session", None) is not None and request.user.is_authenticated:
         session_logout(request)
     return Status(204, None)
@@ -402,16 +412,8 @@ def change_password(request: HttpRequest, payload: PasswordIn) -> Status[None]:
     with transaction.atomic():
         account.set_password(payload.new_password)
         account.save()  # raises the token version; the nodes holding a replica are told (identity.facts)
-        audit.record(
-            "tongban.account.password_changed",
-            node=_audit_node(),
-            object_type="account",
-            object_id=str(account.pk),
-            actor=account.username,
-        )
-    if getattr(request, "session", None) is not None and request.user.is_authenticated:
-        session_logout(request)
-    return Status(204, None)
+        _audit_account(account, "tongban.account.password_changed")
+    return _end_session(request)
 
 
 def _binding_out(binding: StaffBinding) -> BindingOut:
